@@ -1,0 +1,54 @@
+"""Typed settings of the engine side, read from ``FACILITATION_*`` environment variables.
+
+Each field documents itself; secrets are ``SecretStr`` so they never show in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACILITATION_", extra="ignore")
+
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:39092", description="Kafka bootstrap servers, comma separated."
+    )
+    kafka_security_protocol: str = Field(
+        "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: str | None = Field(None, description="PLAIN, SCRAM-SHA-256/512.")
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(None, description="CA bundle for SSL listeners.")
+    redis_url: SecretStr = Field(
+        SecretStr("redis://127.0.0.1:36379/0"),
+        description="Redis URL of the tutor queues (may hold a password: kept secret).",
+    )
+    events_topic: str = Field(
+        "facilitation.events.v1", description="Contract events from XBlocks and the bridge."
+    )
+    alerts_topic: str = Field("facilitation.alerts.v1", description="Alerts fired by rules.")
+    dead_letter_topic: str = Field(
+        "facilitation.events.dlq.v1", description="Events the engine could not use, with why."
+    )
+    topic_partitions: int = Field(6, ge=1, description="Partitions of the source topics.")
+    topic_replication: int = Field(1, ge=1, description="Replication factor of new topics.")
+    app_id: str = Field("openedx-facilitation", description="Faust app id = consumer group.")
+    data_dir: str = Field(".run/worker", description="Worker's local table state.")
+    table_store: str = Field(
+        "memory://", description="memory:// (default) or rocksdb:// for large state."
+    )
+    web_port: int = Field(6066, description="Worker HTTP port: health, readiness, /metrics.")
+    web_host: str = Field("127.0.0.1", description="Worker HTTP bind address.")
+    rules_path: str | None = Field(None, description="Rule pack file or folder (hot reload).")
+    roster_path: str | None = Field(None, description="Tutor roster YAML.")
+    default_tutor: str = Field("tutor-1", description="Queue for alerts when no roster routes.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,45 @@
+"""Shared fixtures. Integration tests use the real Kafka and Redis that
+`scripts/devservices.py run` (called by `make test`) starts and exports."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+
+def _require(var: str) -> str:
+    value = os.environ.get(var)
+    if not value:
+        pytest.fail(
+            f"{var} is not set: run integration tests with `make test` or "
+            "`.venv/bin/python scripts/devservices.py run -- .venv/bin/pytest ...`"
+        )
+    return value
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    return _require("FACILITATION_KAFKA_BOOTSTRAP")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return _require("FACILITATION_REDIS_URL")
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix so tests never share topics, groups or Redis keys."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[object]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()

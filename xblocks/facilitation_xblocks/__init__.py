@@ -1,0 +1,1 @@
+"""facilitation_xblocks."""
