@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from facilitation_rules.event_codec import format_time, parse_time
+
 AlertKind = Literal["unanswered_post", "silent_learner", "dropout_risk", "reflection"]
 SubjectType = Literal["post", "learner", "reflection"]
 Severity = Literal["info", "warning", "high", "urgent"]
 AlertAction = Literal["fire", "resolve"]
 
 
-def alert_id_for(rule: str, course_id: str, subject_type: str, subject_id: str, episode: str) -> str:
+def alert_id_for(
+    rule: str, course_id: str, subject_type: str, subject_id: str, episode: str
+) -> str:
     digest = hashlib.blake2b(
         "\x1f".join((rule, course_id, subject_type, subject_id, episode)).encode(),
         digest_size=12,
@@ -47,3 +51,38 @@ class Alert:
     action: AlertAction = "fire"
     #: Context a tutor needs to act: post title/excerpt, thread id, url, area, cohort ...
     details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def alert_to_dict(alert: Alert) -> dict[str, Any]:
+    """The alert as JSON-ready data (replay output, the alerts topic, the tutor queues)."""
+    return {
+        "alert_id": alert.alert_id,
+        "rule": alert.rule,
+        "kind": alert.kind,
+        "course_id": alert.course_id,
+        "subject_type": alert.subject_type,
+        "subject_id": alert.subject_id,
+        "learner_id": alert.learner_id,
+        "fired_at": format_time(alert.fired_at),
+        "severity": alert.severity,
+        "reasons": list(alert.reasons),
+        "action": alert.action,
+        "details": alert.details,
+    }
+
+
+def alert_from_dict(data: dict[str, Any]) -> Alert:
+    return Alert(
+        alert_id=data["alert_id"],
+        rule=data["rule"],
+        kind=data["kind"],
+        course_id=data["course_id"],
+        subject_type=data["subject_type"],
+        subject_id=data["subject_id"],
+        learner_id=data["learner_id"],
+        fired_at=parse_time(data["fired_at"]),
+        severity=data["severity"],
+        reasons=tuple(data["reasons"]),
+        action=data.get("action", "fire"),
+        details=dict(data.get("details") or {}),
+    )
