@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+_prom: Any
 try:  # the LMS may or may not ship prometheus_client
     import prometheus_client as _prom
 except ImportError:  # pragma: no cover - exercised only where the package is absent
