@@ -1,0 +1,223 @@
+"""The one metrics catalog of the engine side (worker, router, tutor API, notifiers).
+
+Everything the engine measures is declared here, once, with its help text, labels and
+histogram buckets; processes import :func:`get_metrics` (the process-wide default on
+prometheus-client's global registry) and tests build ``Metrics(CollectorRegistry())``.
+The XBlock outbox lives in the LMS and must not import this package: its metrics are in
+``facilitation_xblocks.metrics``. docs/metrics.md lists every name.
+
+Label rules: never learner, post, thread or alert ids. Allowed labels have a bounded set
+of values: ``event_type`` (the contract registry), ``reason`` (a fixed vocabulary below),
+``rule`` (rule names in the loaded pack), ``severity``, ``tutor`` (the roster, a handful
+of staff), ``course`` (the courses the deployment serves), ``topic`` / ``partition``.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+
+from facilitation_rules.events import REGISTRY as EVENT_REGISTRY
+
+NAMESPACE = "facilitation"
+
+#: Why an event was refused (malformed) or sent to the dead-letter topic.
+REASONS = frozenset(
+    {
+        "decode_error",  # not JSON / not the envelope
+        "unknown_type",  # event_type not in the contract registry
+        "invalid_field",  # known type, a field failed validation
+        "late",  # older than the lateness the state keeps
+        "processing_error",  # a rule or a store raised on this event
+        "other",
+    }
+)
+OTHER_EVENT_TYPE = "other"
+
+# Buckets are chosen for what each duration means to a person, not prometheus defaults.
+#: Learner waits for a first reply: minutes to a week (SLAs are typically 12-48 h).
+REPLY_BUCKETS = tuple(
+    h * 3600.0 for h in (0.25, 0.5, 1, 2, 4, 8, 12, 18, 24, 36, 48, 72, 120, 168)
+)
+#: A nudge waits in a tutor queue: minutes to a few days.
+NUDGE_AGE_BUCKETS = tuple(
+    m * 60.0 for m in (1, 5, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080)
+)
+#: One pure rule evaluation on one event or tick: tens of microseconds to a second.
+RULE_EVAL_BUCKETS = (
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0
+)  # fmt: skip
+#: Table recovery after a restart or a rebalance: a second to half an hour.
+RECOVERY_BUCKETS = (1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+
+
+class Metrics:
+    """Every engine metric, registered on ``registry``.
+
+    Attributes are the prometheus-client objects themselves (``.labels(...).inc()``);
+    the few methods below exist where a label value comes from outside and must be
+    kept inside a bounded set.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        r = registry
+        # --- intake ---
+        self.events_consumed = Counter(
+            "events_consumed", "Contract events consumed by the worker, by event type.",
+            ["event_type"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.events_malformed = Counter(
+            "events_malformed", "Events refused at decoding or validation, by reason.",
+            ["reason"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.events_dead_lettered = Counter(
+            "events_dead_lettered", "Events written to the dead-letter topic, by reason.",
+            ["reason"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.learner_posts = Counter(
+            "learner_posts", "Learner posts that started a first-reply SLA clock.",
+            ["course"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.time_to_first_reply = Histogram(
+            "time_to_first_reply_seconds",
+            "Event time from a learner post to its first reply by anyone else.",
+            ["course"], buckets=REPLY_BUCKETS, namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.sla_breaches = Counter(
+            "sla_breaches", "Learner posts still unanswered when their reply SLA ran out.",
+            ["course"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        # --- rules and alerts ---
+        self.rule_evaluation = Histogram(
+            "rule_evaluation_seconds", "Wall time of one rule evaluation (event or tick).",
+            ["rule"], buckets=RULE_EVAL_BUCKETS, namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.alerts_fired = Counter(
+            "alerts_fired", "Alerts fired by rules, by rule and severity.",
+            ["rule", "severity"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.alerts_resolved = Counter(
+            "alerts_resolved", "Alerts resolved because their condition cleared.",
+            ["rule"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        # --- tutor queues (router and tutor API) ---
+        self.nudges_enqueued = Counter(
+            "nudges_enqueued", "Nudges added to a tutor queue (repeats by alert_id excluded).",
+            ["rule"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.open_nudges = Gauge(
+            "open_nudges", "Nudges waiting or claimed in each tutor's queue.",
+            ["tutor"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.nudge_age_at_claim = Histogram(
+            "nudge_age_at_claim_seconds", "Time a nudge waited before a tutor claimed it.",
+            ["rule"], buckets=NUDGE_AGE_BUCKETS, namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.nudge_age_at_resolve = Histogram(
+            "nudge_age_at_resolve_seconds", "Time from a nudge being queued to its resolution.",
+            ["rule"], buckets=NUDGE_AGE_BUCKETS, namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.nudges_resolved = Counter(
+            "nudges_resolved", "Nudges a tutor resolved (acted on): the rule was useful.",
+            ["rule"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.nudges_not_useful = Counter(
+            "nudges_not_useful", "Nudges a tutor dismissed as not useful (rule precision).",
+            ["rule"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.notifications_sent = Counter(
+            "notifications_sent", "Digests and webhooks delivered, by channel.",
+            ["channel"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.notifications_failed = Counter(
+            "notifications_failed", "Digests and webhooks that failed after retries.",
+            ["channel"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        # --- worker health: Kafka, recovery, rebalances ---
+        self.consumer_lag = Gauge(
+            "consumer_lag", "Messages between the committed offset and the partition end.",
+            ["topic", "partition"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.assigned_partitions = Gauge(
+            "assigned_partitions", "Partitions this worker is assigned.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.rebalances = Counter(
+            "rebalances", "Consumer group rebalances this worker went through.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.rebalancing = Gauge(
+            "rebalancing", "1 while a consumer group rebalance is in progress.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.recovering = Gauge(
+            "recovering", "1 while state tables are recovering from their changelog topics.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.recovery_duration = Histogram(
+            "recovery_duration_seconds", "Time state table recovery took.",
+            buckets=RECOVERY_BUCKETS, namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.worker_ready = Gauge(
+            "worker_ready", "1 when the worker has recovered and processes events (/ready).",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.last_event_timestamp = Gauge(
+            "last_event_timestamp_seconds", "Unix time the worker last consumed an event.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+
+    def event_consumed(self, event_type: str, now: float) -> None:
+        """Count one consumed event; types outside the contract count as ``other``."""
+        label = event_type if event_type in EVENT_REGISTRY else OTHER_EVENT_TYPE
+        self.events_consumed.labels(event_type=label).inc()
+        self.last_event_timestamp.set(now)
+
+    def malformed(self, reason: str) -> None:
+        self.events_malformed.labels(reason=_reason(reason)).inc()
+
+    def dead_lettered(self, reason: str) -> None:
+        self.events_dead_lettered.labels(reason=_reason(reason)).inc()
+
+
+def _reason(reason: str) -> str:
+    return reason if reason in REASONS else "other"
+
+
+@lru_cache(maxsize=1)
+def get_metrics() -> Metrics:
+    """The process-wide catalog on prometheus-client's global registry."""
+    return Metrics(REGISTRY)
+
+
+def exposition(registry: CollectorRegistry = REGISTRY) -> tuple[bytes, str]:
+    """Body and content type of a ``/metrics`` answer, for any web framework.
+
+    In a Faust page: ``body, ctype = exposition(); return self.bytes(body,
+    content_type=ctype)``.
+    """
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def start_metrics_server(
+    port: int, addr: str = "127.0.0.1", registry: CollectorRegistry = REGISTRY
+) -> tuple[Any, threading.Thread]:
+    """Serve ``/metrics`` from a daemon thread (for processes without a web server).
+
+    ``port=0`` picks a free port: read it from ``server.server_port``.
+    """
+    server, thread = start_http_server(port, addr=addr, registry=registry)
+    return server, thread
