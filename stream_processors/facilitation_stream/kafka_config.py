@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -50,10 +51,9 @@ def ensure_topics(
             )
             for name in missing
         ]
-        try:
+        # Created concurrently by another process: that is the goal anyway.
+        with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            pass  # created concurrently by another process: that is the goal anyway
         return missing
     finally:
         admin.close()

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     )
     web_port: int = Field(6066, description="Worker HTTP port: health, readiness, /metrics.")
     web_host: str = Field("127.0.0.1", description="Worker HTTP bind address.")
+    lateness_s: float = Field(
+        7 * 24 * 3600.0,
+        description="Events older than a partition's event-time watermark by more than this "
+        "are dead-lettered as late.",
+    )
     rules_path: str | None = Field(None, description="Rule pack file or folder (hot reload).")
     roster_path: str | None = Field(None, description="Tutor roster YAML.")
     default_tutor: str = Field("tutor-1", description="Queue for alerts when no roster routes.")

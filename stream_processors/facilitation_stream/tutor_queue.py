@@ -95,7 +95,13 @@ class TutorQueue:
     # --- writes -------------------------------------------------------------------------
 
     def enqueue(
-        self, alert: Alert, tutor_id: str, *, now: datetime | None = None, actor: str = "router"
+        self,
+        alert: Alert,
+        tutor_id: str,
+        *,
+        now: datetime | None = None,
+        actor: str = "router",
+        why: str = "",
     ) -> Outcome:
         """Put a fired alert in ``tutor_id``'s queue. The same ``alert_id`` twice is one
         nudge; an alert about a learner who already has an open nudge merges into it."""
@@ -135,6 +141,7 @@ class TutorQueue:
             actor,
             json.dumps(affinity_keys(alert)),
             alert.severity,
+            why,
         )
 
     def claim(
@@ -232,14 +239,22 @@ class TutorQueue:
     def history(self, nudge_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.client.lrange(f"{self.prefix}hist:{nudge_id}", 0, -1)]
 
-    def unclaimed_since(self, before: datetime) -> list[str]:
-        """Nudges still unclaimed that were enqueued (or reassigned) at or before ``before``."""
-        key = f"{self.prefix}unclaimed"
-        return list(self.client.zrangebyscore(key, "-inf", before.timestamp()))
-
     def affinity(self, key: str) -> str | None:
         value = self.client.get(f"{self.prefix}affinity:{key}")
         return str(value) if value else None
+
+    def set_away(self, tutor_id: str, away: bool) -> None:
+        """Mark a tutor away (or back) at run time, on top of the roster's ``away`` flag."""
+        key = f"{self.prefix}away"
+        self.client.sadd(key, tutor_id) if away else self.client.srem(key, tutor_id)
+
+    def away_tutors(self) -> set[str]:
+        return set(self.client.smembers(f"{self.prefix}away"))
+
+    def unclaimed(self) -> list[tuple[str, datetime]]:
+        """Unclaimed nudges with the time they entered their current queue."""
+        rows = self.client.zrange(f"{self.prefix}unclaimed", 0, -1, withscores=True)
+        return [(str(i), datetime.fromtimestamp(float(ts), UTC)) for i, ts in rows]
 
     def not_useful_counts(self) -> dict[str, int]:
         raw = self.client.hgetall(f"{self.prefix}feedback:not_useful")

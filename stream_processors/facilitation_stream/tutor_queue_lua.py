@@ -75,7 +75,7 @@ end
 """
 
 # ARGV: P, alert_id, nudge_id, merge_key, tutor, fields_json, item_json, rank, score,
-#       now_iso, now_ts, actor, affinity_keys_json, severity
+#       now_iso, now_ts, actor, affinity_keys_json, severity, why
 ENQUEUE = _PRELUDE + r"""
 local alert_id, id, mkey, tutor = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, now_ts, actor = ARGV[10], ARGV[11], ARGV[12]
@@ -125,7 +125,7 @@ redis.call('SADD', P .. 'tutors', tutor)
 redis.call('SET', P .. 'alert:' .. alert_id, id)
 redis.call('SET', P .. 'merge:' .. mkey, id)
 set_affinity(n, tutor)
-hist(id, now, actor, 'created', '', 'new', tutor)
+hist(id, now, actor, 'created', '', 'new', tutor .. ': ' .. ARGV[15])
 return reply('created', id, n)
 """
 

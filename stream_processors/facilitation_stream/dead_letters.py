@@ -1,0 +1,51 @@
+"""The dead-letter topic: events the engine could not use, with the reason in headers.
+
+Bad input is data: the original bytes go to the dead-letter topic untouched, with headers
+saying why (``reason``: invalid | unknown-type | late | rejected | error, and ``detail``)
+and where it came from, so an operator can inspect, fix and re-publish. Nothing here
+raises: a failure to dead-letter is logged and counted, and processing goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from facilitation_stream.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DeadLetters:
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self._topic = app.topic(
+            settings.dead_letter_topic, key_type=bytes, value_type=bytes,
+            key_serializer="raw", value_serializer="raw",
+        )
+        self.counts: Counter[str] = Counter()
+        self._on_dead_letter = lambda reason: None
+
+    def observe(self, callback: Any) -> None:
+        """Call ``callback(reason)`` for every dead letter (metrics hook)."""
+        self._on_dead_letter = callback
+
+    async def send(self, message: Any, reason: str, detail: str) -> None:
+        self.counts[reason] += 1
+        self._on_dead_letter(reason)
+        log.warning(
+            "dead letter (%s) %s:%s:%s: %s",
+            reason, message.topic, message.partition, message.offset, detail,
+        )
+        headers = {
+            "reason": reason.encode(),
+            "detail": detail[:1000].encode(errors="replace"),
+            "source-topic": str(message.topic).encode(),
+            "source-partition": str(message.partition).encode(),
+            "source-offset": str(message.offset).encode(),
+        }
+        try:
+            value = message.value if isinstance(message.value, bytes) else b""
+            await self._topic.send(key=message.key, value=value, headers=headers)
+        except Exception:
+            log.exception("could not dead-letter %s:%s", message.partition, message.offset)

@@ -1,0 +1,87 @@
+"""What the Faust worker needs from an engine, and how it stores engine state in a table.
+
+The worker is a thin adapter: it hands each event (or derived update, or tick) for one
+subject to a ``SubjectEngine`` — pure functions of (state, item) and (state, now) — and
+persists whatever state comes back. The rules engine implements this protocol; tests can
+hand the worker a small engine of their own through ``facilitation worker --engine``.
+
+Exactly-once state on an at-least-once stream: every stored record carries the offsets
+of the last source messages it absorbed (per topic and source partition). A message
+redelivered after a crash has an offset at or below that mark and is skipped, so a crash
+never counts an event twice; alerts repeated by redelivery carry the same alert_id and
+the tutor queues drop them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from facilitation_rules.alerts import Alert
+from facilitation_rules.events import Event
+
+
+@dataclass(slots=True)
+class Step:
+    """The outcome of applying one item to one subject."""
+
+    state: Any | None
+    alerts: list[Alert] = field(default_factory=list)
+    #: Updates for other subjects: (subject key, item), sent through the updates topic.
+    derived: list[tuple[str, Any]] = field(default_factory=list)
+    #: The subject's next deadline, or None for none.
+    next_due: datetime | None = None
+    #: False when the state is unchanged: the worker then writes nothing to the table.
+    changed: bool = True
+    #: Why the item cannot be used (e.g. a reply to an unknown thread): dead-lettered.
+    rejected: str | None = None
+
+
+class SubjectEngine(Protocol):
+    def subject_key(self, event: Event) -> str:
+        """The key of the subject an incoming event belongs to (= its Kafka key)."""
+
+    def apply(self, key: str, state: Any | None, item: Any) -> Step:
+        """Apply an event or a derived update to one subject's state."""
+
+    def tick(self, key: str, state: Any | None, now: datetime) -> Step:
+        """Fire the subject's deadlines due at or before ``now``."""
+
+    def reload(self, source: str) -> None:
+        """Validate and switch to a new rule pack; raise ValueError with the problems."""
+
+
+def load_engine(spec: str, rules_path: str | None) -> SubjectEngine:
+    """Build the engine named ``module:factory``; the factory gets the rule-pack path."""
+    module_name, _, attr = spec.partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    engine: SubjectEngine = factory(rules_path)
+    return engine
+
+
+@dataclass(slots=True)
+class Stored:
+    """One table value: the engine's state plus the dedup marks of its sources."""
+
+    state: Any
+    partition: int
+    marks: dict[str, int] = field(default_factory=dict)
+    #: The next deadline (epoch seconds): rebuilds the due index after recovery.
+    due: float | None = None
+
+    def seen(self, source: str, offset: int) -> bool:
+        return self.marks.get(source, -1) >= offset
+
+
+def encode_stored(value: Stored) -> bytes:
+    # The changelog is written and read only by this engine's workers: pickle is fast and
+    # compact here; it never carries input from outside.
+    return pickle.dumps((value.state, value.partition, value.marks, value.due), protocol=5)
+
+
+def decode_stored(data: bytes) -> Stored:
+    state, partition, marks, due = pickle.loads(data)  # internal changelog only
+    return Stored(state=state, partition=partition, marks=marks, due=due)

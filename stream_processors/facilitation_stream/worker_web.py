@@ -1,0 +1,36 @@
+"""Worker health endpoints on Faust's web server.
+
+``/live``: the event loop answers. ``/ready``: tables recovered and no rebalance in
+progress — Faust's own ``/`` answers before recovery ends, so Kubernetes must probe this
+one. ``/metrics``: the Prometheus catalog.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faust import web
+
+
+def is_ready(app: Any, worker: Any) -> tuple[bool, str]:
+    if not worker.recovered:
+        return False, "recovering tables"
+    if app.rebalancing:
+        return False, "rebalance in progress"
+    if not app.tables.recovery.completed.is_set():
+        return False, "recovering tables"
+    return True, "ready"
+
+
+def register_views(app: Any, worker: Any) -> None:
+    @app.page("/live")
+    async def live(self: web.View, request: web.Request) -> web.Response:
+        return self.json({"live": True})
+
+    @app.page("/ready")
+    async def ready(self: web.View, request: web.Request) -> web.Response:
+        ok, why = is_ready(app, worker)
+        return self.json(
+            {"ready": ok, "reason": why, "deadlines": worker.deadlines()},
+            status=200 if ok else 503,
+        )
