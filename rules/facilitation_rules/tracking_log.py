@@ -1,0 +1,256 @@
+"""Open edX tracking-log records -> contract events (pure: no I/O, time from the record).
+
+``parse_line`` turns one log line into a record: it accepts a logger prefix before the JSON
+(``2024-03-01 10:00:00,123 INFO 7 [tracking] logger.py:41 - {...}``), and returns None for
+a blank line. ``translate`` turns a record of either shape (``event_type``/``event`` or
+``name``/``data``, see ``tracking_fields``) into events:
+
+- ``[]`` for a known event that matters to no rule, or activity of an anonymous visitor or
+  outside any course;
+- ``UnknownTrackingEvent`` for an event type the bridge does not know (count and skip);
+- ``TrackingLogError`` for a record that is broken (report ``FILE:LINE: reason``).
+
+Translation dispatches on the event name through one dict of small translators (exact names
+first, then a few prefix families, then URL page views), so a line costs one lookup.
+Events the project's own XBlocks publish (``org.openedx.facilitation.*``, via
+``runtime.publish``) are passed through with their own event_id, so the bridge and the
+XBlocks' Kafka producer never duplicate each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, from_dict
+from facilitation_rules.events import (
+    NAMESPACE,
+    ActivityKind,
+    ActivityRecorded,
+    EnrollmentActivated,
+    EnrollmentDeactivated,
+    Event,
+    Role,
+)
+from facilitation_rules.tracking_fields import (
+    EMPTY,
+    TrackingLogError,
+    UnknownTrackingEvent,
+    actor,
+    context_of,
+    course_of,
+    event_id,
+    event_name,
+    occurred_at,
+    payload_dict,
+    payload_of,
+    str_field,
+    user_of,
+)
+from facilitation_rules.tracking_forum import (
+    FORUM_IGNORED,
+    FORUM_TRANSLATORS,
+    ThreadIndex,
+    Translator,
+)
+
+__all__ = [
+    "ThreadIndex",
+    "TrackingLogError",
+    "UnknownTrackingEvent",
+    "parse_line",
+    "translate",
+]
+
+
+def parse_line(line: str | bytes) -> dict[str, Any] | None:
+    """One log line -> its JSON record; None for a blank line; TrackingLogError if broken."""
+    line = line.strip()
+    if not line:
+        return None
+    if line[0] not in (123, "{"):  # 123 is b"{": a logger prefix precedes the JSON
+        start = line.find(b"{" if isinstance(line, bytes) else "{")  # type: ignore[arg-type]
+        if start < 0:
+            raise TrackingLogError("no JSON object on the line")
+        line = line[start:]
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as err:
+        raise TrackingLogError(f"invalid JSON: {err}") from None
+    if not isinstance(record, dict):
+        raise TrackingLogError(f"expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+def translate(record: dict[str, Any], threads: ThreadIndex | None = None) -> list[Event]:
+    """The contract events one tracking-log record stands for.
+
+    ``threads`` (post id -> thread id) lets votes and deletions of responses and comments,
+    which the LMS logs without their thread, find it; pass one mapping for a whole run.
+    """
+    name = event_name(record)
+    translator = TRANSLATORS.get(name)
+    if translator is None:
+        translator = _family(name)
+    return translator(record, name, threads)
+
+
+def _family(name: str) -> Translator:
+    if name[0] == "/":
+        return _page_view
+    if name.startswith(NAMESPACE):
+        return _contract
+    for prefix, translator in _PREFIXES:
+        if name.startswith(prefix):
+            return translator
+    raise UnknownTrackingEvent(name)
+
+
+def _activity(
+    kind: ActivityKind, object_keys: tuple[str, ...], about_learner: bool = False
+) -> Translator:
+    """Learner activity; ``about_learner`` events name their learner in ``event.user_id``."""
+
+    def translate(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
+        at = occurred_at(record)
+        ctx = context_of(record)
+        payload = payload_of(record)
+        data = payload if isinstance(payload, dict) else EMPTY
+        learner, username = user_of(record, ctx, data, about_learner)
+        if learner is None:
+            return []  # an anonymous visitor: nobody to facilitate
+        course_id = course_of(record, ctx, data, name)
+        if course_id is None:
+            return []  # outside any course (dashboard, account pages ...)
+        object_id = str_field(data, *object_keys) if object_keys else None
+        if object_id is None and isinstance(module := ctx.get("module"), dict):
+            object_id = str_field(module, "usage_key")
+        # Browser events carry their payload as a string: it tells repeated clicks apart.
+        raw = payload if isinstance(payload, str) else None
+        return [
+            ActivityRecorded(
+                event_id=event_id(name, at, learner, object_id, raw),
+                occurred_at=at,
+                course_id=course_id,
+                actor=actor(learner, Role.LEARNER, username),
+                learner_id=learner,
+                activity_kind=kind,
+                object_id=object_id,
+            )
+        ]
+
+    return translate
+
+
+def _page_view(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
+    return _PAGE_VIEW(record, name.split("?", 1)[0], threads)
+
+
+_PAGE_VIEW = _activity("page_view", ())
+
+
+def _enrollment(cls: type[EnrollmentActivated | EnrollmentDeactivated]) -> Translator:
+    def translate(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
+        at = occurred_at(record)
+        ctx = context_of(record)
+        data = payload_dict(record)
+        learner, username = user_of(record, ctx, data, about_learner=True)
+        if learner is None:
+            raise TrackingLogError(f"{name}: no user id or username")
+        course_id = course_of(record, ctx, data, name)
+        if course_id is None:
+            raise TrackingLogError(f"{name}: no course id")
+        mode = str_field(data, "mode") or "audit"
+        return [
+            cls(
+                event_id=event_id(name, at, learner, course_id, mode),
+                occurred_at=at,
+                course_id=course_id,
+                actor=actor(learner, Role.LEARNER, username),
+                learner_id=learner,
+                mode=mode,
+            )
+        ]
+
+    return translate
+
+
+def _contract(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
+    """An event this project's XBlocks published into the tracking log."""
+    try:
+        return [from_dict({**payload_dict(record), "event_type": name})]
+    except UnknownEventType:
+        raise UnknownTrackingEvent(name) from None
+    except EventDecodeError as err:
+        raise TrackingLogError(f"{name}: {err}") from None
+
+
+def _ignored(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
+    return []
+
+
+_PROBLEM_KEYS = ("problem_id", "module_id", "problem")
+_VIDEO_KEYS = ("id", "module_id")
+_NAV_KEYS = ("id", "target_url", "target_name")
+_problem = _activity("problem", _PROBLEM_KEYS)
+_video = _activity("video", _VIDEO_KEYS)
+_navigation = _activity("navigation", _NAV_KEYS)
+_grade = _activity("grade", ("block_id", "problem_id"), about_learner=True)
+
+TRANSLATORS: dict[str, Translator] = {
+    **FORUM_TRANSLATORS,
+    **dict.fromkeys(FORUM_IGNORED, _ignored),
+    "edx.course.enrollment.activated": _enrollment(EnrollmentActivated),
+    "edx.course.enrollment.deactivated": _enrollment(EnrollmentDeactivated),
+    "edx.completion.block_completion.changed": _activity(
+        "completion", ("block_id",), about_learner=True
+    ),
+    "edx.grades.problem.submitted": _activity("problem", _PROBLEM_KEYS, about_learner=True),
+    **dict.fromkeys(
+        (
+            "problem_check",
+            "problem_check_fail",
+            "problem_save",
+            "problem_reset",
+            "problem_show",
+            "problem_graded",
+            "problem_rescore",
+            "problem_rescore_fail",
+            "showanswer",
+            "save_problem_success",
+            "save_problem_fail",
+            "reset_problem",
+            "reset_problem_fail",
+        ),
+        _problem,
+    ),
+    **dict.fromkeys(
+        (
+            "load_video",
+            "play_video",
+            "pause_video",
+            "stop_video",
+            "seek_video",
+            "complete_video",
+            "speed_change_video",
+            "show_transcript",
+            "hide_transcript",
+            "video_show_cc_menu",
+            "video_hide_cc_menu",
+        ),
+        _video,
+    ),
+    **dict.fromkeys(("seq_goto", "seq_next", "seq_prev", "page_close"), _navigation),
+}
+
+# Families the LMS keeps adding members to; looked at only when the exact name is unknown.
+_PREFIXES: tuple[tuple[str, Translator], ...] = (
+    ("edx.video.", _video),
+    ("edx.ui.lms.", _navigation),
+    ("edx.problem.", _problem),
+    ("edx.special_exam.", _activity("problem", ("exam_content_id",))),
+    ("edx.grades.", _grade),
+    ("edx.course.grade.", _grade),
+    ("edx.course.enrollment.", _ignored),  # mode changes, upgrade clicks ...
+)
