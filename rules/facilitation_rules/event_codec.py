@@ -123,8 +123,8 @@ def from_dict(record: Any) -> Event:
     if not isinstance(record, dict):
         raise EventDecodeError(f"expected a JSON object, got {type(record).__name__}")
     event_type = record.get("event_type")
-    cls = REGISTRY.get(event_type)  # type: ignore[arg-type]
-    if cls is None:
+    cls = REGISTRY.get(event_type) if isinstance(event_type, str) else None
+    if cls is None or not isinstance(event_type, str):
         raise UnknownEventType(f"unknown event_type {event_type!r}")
     kwargs: dict[str, Any] = {}
     for name, decode, required in _TABLES[event_type]:
