@@ -5,6 +5,8 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
+from prometheus_client import CollectorRegistry
+
 from facilitation_stream.metrics import (
     REPLY_BUCKETS,
     Metrics,
@@ -12,7 +14,6 @@ from facilitation_stream.metrics import (
     start_metrics_server,
 )
 from facilitation_xblocks.metrics import XBlockMetrics
-from prometheus_client import CollectorRegistry
 
 FORBIDDEN_LABELS = {"learner", "learner_id", "user", "user_id", "username", "post", "post_id",
                     "thread", "thread_id", "alert_id", "event_id", "subject_id"}  # fmt: skip

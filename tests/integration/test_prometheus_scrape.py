@@ -1,0 +1,188 @@
+"""Debian's Prometheus scrapes a process serving the metrics catalog and evaluates the
+project's alerting rules against what it scraped.
+
+The scraped process is the ``metrics_target`` fixture (a host:port serving /metrics).
+Today it is a small process that serves the catalog with prometheus-client and sets the
+values a worker in trouble would have; pointing the test at the real worker only means
+swapping that fixture for one that starts ``facilitation worker``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+ROOT = Path(__file__).resolve().parents[2]
+ALERTS = ROOT / "dashboards" / "prometheus" / "alerts.yaml"
+
+# A worker in trouble: not ready, and dead-lettering undecodable events 20 times a second.
+TARGET_SCRIPT = """
+import sys, time
+from facilitation_stream.metrics import get_metrics, start_metrics_server
+metrics = get_metrics()
+metrics.worker_ready.set(0)
+metrics.open_nudges.labels(tutor="tutor-1").set(3)
+metrics.consumer_lag.labels(topic="facilitation.events.v1", partition="0").set(42)
+start_metrics_server(int(sys.argv[1]), addr="127.0.0.1")
+while True:
+    metrics.dead_lettered("decode_error")
+    metrics.event_consumed("org.openedx.facilitation.post.created.v1", now=time.time())
+    time.sleep(0.05)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return bytes(answer.read())
+
+
+def _wait_for(what: str, probe: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Call ``probe`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = probe()
+        except (OSError, ValueError, KeyError) as error:
+            last_error, result = error, None
+        if result:
+            return result
+        time.sleep(0.25)
+    pytest.fail(f"timed out waiting for {what} (last error: {last_error})")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@pytest.fixture
+def metrics_target() -> Iterator[str]:
+    """host:port of a running process that serves the catalog at /metrics."""
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-c", TARGET_SCRIPT, str(port)])
+    address = f"127.0.0.1:{port}"
+    try:
+        _wait_for("the target's /metrics", lambda: _get(f"http://{address}/metrics"))
+        yield address
+    finally:
+        _stop(process)
+
+
+def _rules_with_for_zero(tmp_path: Path) -> Path:
+    """The project's rules as they are, with every ``for`` at 0s: the same expressions can
+    then fire within seconds on what was scraped."""
+    rules = yaml.safe_load(ALERTS.read_text())
+    for group in rules["groups"]:
+        group["name"] += ".for0s"
+        for rule in group["rules"]:
+            rule["for"] = "0s"
+    path = tmp_path / "alerts-for0s.yaml"
+    path.write_text(yaml.safe_dump(rules))
+    return path
+
+
+@pytest.fixture
+def prometheus(metrics_target: str, tmp_path: Path) -> Iterator[str]:
+    """Base URL of Debian's Prometheus scraping ``metrics_target`` every second."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.fail("prometheus missing: run scripts/install-system-deps.sh")
+    port = _free_port()
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(ALERTS), str(_rules_with_for_zero(tmp_path))],
+        "scrape_configs": [
+            {"job_name": "facilitation-worker", "static_configs": [{"targets": [metrics_target]}]}
+        ],
+    }
+    config_path = tmp_path / "prometheus.yml"
+    config_path.write_text(yaml.safe_dump(config))
+    log = (tmp_path / "prometheus.log").open("wb")
+    process = subprocess.Popen(
+        [binary, f"--config.file={config_path}", f"--storage.tsdb.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env={**os.environ},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for("Prometheus to be ready", lambda: _get(f"{base}/-/ready"))
+        yield base
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _api(base: str, path: str, **params: str) -> Any:
+    query = f"?{urllib.parse.urlencode(params)}" if params else ""
+    answer = json.loads(_get(f"{base}/api/v1/{path}{query}"))
+    assert answer["status"] == "success", answer
+    return answer["data"]
+
+
+def test_prometheus_scrapes_the_catalog_and_alerts_fire(prometheus: str) -> None:
+    def target_up() -> bool:
+        targets = _api(prometheus, "targets")["activeTargets"]
+        return bool(targets) and all(t["health"] == "up" for t in targets)
+
+    _wait_for("the target to be up", target_up)
+
+    nudges = _wait_for(
+        "facilitation_open_nudges to be queryable",
+        lambda: _api(prometheus, "query", query="facilitation_open_nudges")["result"],
+    )
+    assert nudges[0]["metric"]["tutor"] == "tutor-1"
+    assert nudges[0]["value"][1] == "3"
+
+    def all_rules_evaluated() -> list[dict[str, Any]]:
+        rules = [r for g in _api(prometheus, "rules")["groups"] for r in g["rules"]]
+        evaluated = all(r["lastEvaluation"] > "2000" for r in rules)
+        return rules if evaluated else []
+
+    rules = _wait_for("every rule to be evaluated", all_rules_evaluated)
+    project_rules = {str(rule["alert"]) for g in yaml.safe_load(ALERTS.read_text())["groups"]
+                     for rule in g["rules"]}  # fmt: skip
+    assert {r["name"] for r in rules} == project_rules
+    assert {r["health"] for r in rules} == {"ok"}, [r for r in rules if r["health"] != "ok"]
+
+    def firing() -> set[tuple[str, str]]:
+        alerts = _api(prometheus, "alerts")["alerts"]
+        return {(a["labels"]["alertname"], a["labels"].get("reason", a["labels"].get(
+            "instance", ""))) for a in alerts if a["state"] == "firing"}
+
+    wanted = {("FacilitationWorkerNotReady", _target_of(prometheus)),
+              ("FacilitationDeadLettersRising", "decode_error")}  # fmt: skip
+    _wait_for(f"{wanted} to fire", lambda: wanted <= firing())
+    fired = firing()
+    # Nothing else is wrong with the target: no outbox, lag is small, events flow.
+    assert {name for name, _ in fired} == {"FacilitationWorkerNotReady",
+                                           "FacilitationDeadLettersRising"}, fired
+
+
+def _target_of(prometheus: str) -> str:
+    return str(_api(prometheus, "targets")["activeTargets"][0]["labels"]["instance"])
