@@ -147,6 +147,8 @@ class EventEmitter:
         self._stopping.set()
         self._wake.set()
         self._thread.join(timeout_s + 1)
+        if self._thread.is_alive():
+            log.warning("facilitation outbox: delivery thread still busy at close")
         self._drop_producer(timeout_s=1.0)
         self._outbox.close()
 
@@ -185,6 +187,8 @@ class EventEmitter:
         producer = self._producer_or_none()
         if producer is None:
             return False
+        if self._stopping.is_set():  # closed while connecting: the next process sends these
+            return True
         from kafka.errors import KafkaError
 
         pending: list[tuple[OutboxRow, Any]] = []

@@ -59,6 +59,7 @@ class Outbox:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._lock_file: int | None = None
+        self._closed = False
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(_SCHEMA)
@@ -129,6 +130,8 @@ class Outbox:
         """Take the delivery lock if no other process (or outbox object) holds it."""
         if self._lock_file is not None:
             return True
+        if self._closed:
+            return False
         fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -139,6 +142,7 @@ class Outbox:
         return True
 
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             for conn in self._connections:
                 conn.close()
