@@ -1,0 +1,80 @@
+"""Building alerts and derived updates: what the detectors output."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from facilitation_rules.alerts import Alert, AlertKind, Severity, SubjectType, alert_id_for
+from facilitation_rules.events import Event
+
+
+class Update(NamedTuple):
+    """One change to one subject, routed by ``key`` (a Kafka repartition key when live).
+
+    ``op`` names the change (see ``facilitation_rules.engine``); ``t`` is the event time in
+    UTC epoch seconds; ``event`` is the contract event that caused it.
+    """
+
+    key: str
+    op: str
+    event: Event
+    t: float
+
+
+Output = Alert | Update
+
+
+def utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def alert(
+    *,
+    rule: str,
+    kind: AlertKind,
+    course_id: str,
+    subject_type: SubjectType,
+    subject_id: str,
+    learner_id: str,
+    episode: str,
+    at: float,
+    severity: str,
+    reasons: tuple[str, ...],
+    resolve: bool = False,
+    details: dict[str, Any] | None = None,
+) -> Alert:
+    return Alert(
+        alert_id=alert_id_for(rule, course_id, subject_type, subject_id, episode),
+        rule=rule,
+        kind=kind,
+        course_id=course_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        learner_id=learner_id,
+        fired_at=utc(at),
+        severity=severity,  # type: ignore[arg-type]  # checked by the pack schema
+        reasons=reasons,
+        action="resolve" if resolve else "fire",
+        details=details or {},
+    )
+
+
+def hours(seconds: float) -> str:
+    """ "18 h", "2.5 h", "3 days" — a duration in the words a tutor reads."""
+    if seconds >= 72 * 3600:
+        return f"{seconds / 86400:.0f} days"
+    value = seconds / 3600
+    return f"{value:.0f} h" if value >= 10 or value == int(value) else f"{value:.1f} h"
+
+
+def day_word(n: float) -> str:
+    whole = int(n)
+    return "1 day" if whole == 1 else f"{whole} days"
+
+
+def iso_day(ts: float) -> str:
+    return utc(ts).date().isoformat()
+
+
+__all__ = ["Output", "Severity", "Update", "alert", "day_word", "hours", "iso_day", "utc"]

@@ -1,0 +1,403 @@
+"""Learner rules: ``silent_learner`` (never posted / went quiet), ``dropout_risk`` and
+overdue reflection prompts, all on one subject per (course, learner).
+
+Rules and episodes (the episode makes the alert_id):
+
+- ``silent_learner.never_posted``: enrolled, no forum post by the course start (or the
+  enrolment, if later) plus ``never_posted_days``. Episode ``never_posted``. Resolved by a post.
+- ``silent_learner.went_quiet``: no activity for ``went_quiet_days`` after the last activity.
+  Episode: the last activity time that started the silence. Resolved by any activity.
+- ``dropout_risk``: the score (``facilitation_rules.dropout``) evaluated once a day at
+  ``evaluate_hour`` UTC while the learner is inactive; fires at or above ``threshold``.
+  Episode: the day it first crossed. Resolved when activity brings the score below
+  ``threshold - hysteresis``.
+- ``reflection.overdue``: prompts of the pack past their due time that the learner has not
+  answered. Episode: the missing prompt ids; a newly missed prompt supersedes the open alert
+  with a wider one. Resolved when every listed prompt is answered.
+
+Unenrolment resolves everything open and stops the clocks; staff are never learner subjects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facilitation_rules import dropout
+from facilitation_rules.alerts import AlertKind
+from facilitation_rules.conditions import passes
+from facilitation_rules.detectors.emit import Output, Update, alert, day_word, iso_day, utc
+from facilitation_rules.event_codec import format_time
+from facilitation_rules.events import PostCreated, ReflectionSubmitted
+from facilitation_rules.rule_config import DAY, HOUR, CourseRules
+from facilitation_rules.state import INF, NO_TIME, CourseState, LearnerState
+from facilitation_rules.subjects import (
+    ACTIVE,
+    COURSE_ACTIVE_DAY,
+    COURSE_JOINED,
+    COURSE_LEFT,
+    ENROLLED,
+    POST_TRACK,
+    POSTED,
+    REFLECTED,
+    REPLY_RECEIVED,
+    UNENROLLED,
+    course_key,
+    post_key,
+)
+
+NEVER_POSTED = "silent_learner.never_posted"
+WENT_QUIET = "silent_learner.went_quiet"
+DROPOUT = "dropout_risk"
+OVERDUE = "reflection.overdue"
+_PROMPTS_FROM = "reflection.overdue.from"
+_KINDS: dict[str, AlertKind] = {
+    NEVER_POSTED: "silent_learner",
+    WENT_QUIET: "silent_learner",
+    DROPOUT: "dropout_risk",
+    OVERDUE: "reflection",
+}
+
+
+def apply(
+    state: LearnerState | None, u: Update, rules: CourseRules, cohort: CourseState | None
+) -> tuple[LearnerState, list[Output]]:
+    op, t, ev = u.op, u.t, u.event
+    out: list[Output] = []
+    if state is None:
+        course = ev.course_id
+        state = LearnerState(course_id=course, learner_id=u.key[3 + len(course) :])
+        state.checked[_PROMPTS_FROM] = t  # prompts due before we knew the learner: not theirs
+    elif state.due <= t:
+        tick(state, t, rules, cohort, out)  # per-subject event time: deadlines first
+    was_enrolled = enrolled(state, rules)
+    if op == ACTIVE:
+        if _touch(state, t, u, out, rules, cohort) or state.due == INF:
+            _set_due(state, rules)
+        elif state.eval_due < state.due:
+            state.due = state.eval_due
+        if not was_enrolled and enrolled(state, rules):
+            out.append(Update(course_key(state.course_id), COURSE_JOINED, ev, t))
+        return state, out
+    if op == POSTED:
+        assert isinstance(ev, PostCreated)
+        _touch(state, t, u, out, rules, cohort)
+        state.posts += 1
+        state.first_post_at = min(state.first_post_at, t)
+        if state.posts == 1 and ev.post_kind != "thread" and rules.unanswered.first_posts:
+            out.append(Update(post_key(state.course_id, ev.post_id), POST_TRACK, ev, t))
+        if NEVER_POSTED in state.open:
+            out.append(_resolve(state, NEVER_POSTED, t, "posted in the forum"))
+    elif op == REFLECTED:
+        assert isinstance(ev, ReflectionSubmitted)
+        _touch(state, t, u, out, rules, cohort)
+        state.reflections += 1
+        state.answered_prompts.add(ev.prompt_id)
+        episode = state.open.get(OVERDUE)
+        if episode is not None and set(episode.split(",")) <= state.answered_prompts:
+            out.append(_resolve(state, OVERDUE, t, "the reflection was submitted"))
+    elif op == REPLY_RECEIVED:
+        state.replies_received += 1
+    elif op == ENROLLED:
+        if state.enrolled_at is None or t < state.enrolled_at:
+            state.enrolled_at = t
+        state.unenrolled = False
+    elif op == UNENROLLED:
+        state.unenrolled = True
+        for rule in sorted(state.open):
+            out.append(_resolve(state, rule, t, "unenrolled from the course"))
+    now_enrolled = enrolled(state, rules)
+    if now_enrolled != was_enrolled:
+        change = COURSE_JOINED if now_enrolled else COURSE_LEFT
+        out.append(Update(course_key(state.course_id), change, ev, t))
+    _set_due(state, rules)
+    return state, out
+
+
+def enrolled(state: LearnerState, rules: CourseRules) -> bool:
+    if state.unenrolled:
+        return False
+    return state.enrolled_at is not None or (rules.implicit_enrollment and state.active)
+
+
+def _touch(
+    state: LearnerState,
+    t: float,
+    u: Update,
+    out: list[Output],
+    rules: CourseRules,
+    cohort: CourseState | None,
+) -> bool:
+    """Record activity at ``t``; True when an open alert changed (the due time must be redone)."""
+    if t > state.last_active:
+        state.last_active = t
+    if t < state.first_active:
+        state.first_active = t
+    day = int(t // DAY)
+    if day not in state.days:
+        state.days.add(day)
+        out.append(Update(course_key(state.course_id), COURSE_ACTIVE_DAY, u.event, t))
+    if state.eval_due == INF and rules.dropout.enabled:
+        state.eval_due = _slot(t + rules.dropout.min_inactive_days * DAY, rules)
+    if not state.open:
+        return False
+    changed = False
+    if WENT_QUIET in state.open:
+        out.append(_resolve(state, WENT_QUIET, t, "active again"))
+        changed = True
+    if DROPOUT in state.open:
+        cfg = rules.dropout
+        risk, _ = _risk(state, t, rules, cohort)
+        if risk < cfg.threshold - cfg.hysteresis:
+            out.append(_resolve(state, DROPOUT, t, f"active again (risk now {risk:.2f})"))
+            state.eval_due = _slot(t + cfg.min_inactive_days * DAY, rules)
+            changed = True
+    return changed
+
+
+def tick(
+    state: LearnerState,
+    now: float,
+    rules: CourseRules,
+    cohort: CourseState | None,
+    out: list[Output] | None = None,
+) -> tuple[LearnerState, list[Output]]:
+    """Handle every learner deadline due at or before ``now``, earliest first."""
+    out = [] if out is None else out
+    while True:
+        due, name = min(_components(state, rules))
+        if due > now:
+            break
+        if name == NEVER_POSTED:
+            state.checked[NEVER_POSTED] = due
+            _fire(
+                state,
+                NEVER_POSTED,
+                "never_posted",
+                due,
+                rules,
+                out,
+                _never_posted_reason(state, rules),
+            )
+        elif name == WENT_QUIET:
+            state.checked[WENT_QUIET] = due
+            reason = (
+                f"no activity for {day_word(rules.silent.went_quiet_days or 0)} "
+                f"(last active {iso_day(state.last_active)})"
+            )
+            _fire(state, WENT_QUIET, _iso(state.last_active), due, rules, out, (reason,))
+        elif name == OVERDUE:
+            _prompt_due(state, due, rules, out)
+        else:
+            _evaluate_dropout(state, due, rules, cohort, out)
+    state.due = min(_components(state, rules))[0]
+    return state, out
+
+
+def _components(state: LearnerState, rules: CourseRules) -> list[tuple[float, str]]:
+    """The next due time of each rule on this learner (INF when none)."""
+    if not enrolled(state, rules):
+        return [(INF, "")]
+    end = rules.course_end if rules.course_end is not None else INF
+    found = [(state.eval_due if rules.dropout.enabled else INF, DROPOUT)]
+    silent = rules.silent
+    if (
+        silent.enabled
+        and silent.never_posted_days is not None
+        and state.posts == 0
+        and NEVER_POSTED not in state.checked
+    ):
+        due = _base(state, rules) + silent.never_posted_days * DAY
+        found.append((due if due <= end else INF, NEVER_POSTED))
+    if (
+        silent.enabled
+        and silent.went_quiet_days is not None
+        and state.active
+        and WENT_QUIET not in state.open
+    ):
+        due = state.last_active + silent.went_quiet_days * DAY
+        if state.checked.get(WENT_QUIET) != due and due <= end:
+            found.append((due, WENT_QUIET))
+    reflection = rules.reflection
+    if reflection.enabled and reflection.prompts:
+        after = max(state.checked.get(OVERDUE, NO_TIME), state.checked[_PROMPTS_FROM])
+        for prompt in reflection.prompts:  # sorted by due time
+            if prompt.due > after:
+                found.append((prompt.due, OVERDUE))
+                break
+    return found
+
+
+def _set_due(state: LearnerState, rules: CourseRules) -> None:
+    state.due = min(_components(state, rules))[0]
+
+
+def _base(state: LearnerState, rules: CourseRules) -> float:
+    """When the never-posted clock starts: the course start, or the enrolment if later."""
+    joined = state.enrolled_at if state.enrolled_at is not None else state.first_active
+    if rules.course_start is None:
+        return joined
+    return max(rules.course_start, joined) if state.enrolled_at is not None else rules.course_start
+
+
+def _never_posted_reason(state: LearnerState, rules: CourseRules) -> tuple[str, ...]:
+    days = day_word(rules.silent.never_posted_days or 0)
+    since = "the course start"
+    if rules.course_start is None or (state.enrolled_at or NO_TIME) > rules.course_start:
+        since = "enrolling" if state.enrolled_at is not None else "their first visit"
+    seen = "never active" if not state.active else f"active on {len(state.days)} days"
+    return (f"no forum post {days} after {since}", seen)
+
+
+def _prompt_due(state: LearnerState, due: float, rules: CourseRules, out: list[Output]) -> None:
+    cfg = rules.reflection
+    start = state.checked[_PROMPTS_FROM]
+    state.checked[OVERDUE] = due
+    if cfg.only_active_learners and not (state.active and state.first_active <= due):
+        return
+    missing = [
+        p for p in cfg.prompts if start < p.due <= due and p.prompt_id not in state.answered_prompts
+    ]
+    if not missing:
+        return
+    episode = ",".join(sorted(p.prompt_id for p in missing))
+    current = state.open.get(OVERDUE)
+    if current == episode:
+        return
+    if current is not None:
+        out.append(_resolve(state, OVERDUE, due, "superseded by a newer overdue prompt"))
+    reasons = tuple(
+        f"reflection {p.title or p.prompt_id!r} not submitted by {iso_day(p.due)}" for p in missing
+    )
+    _fire(state, OVERDUE, episode, due, rules, out, reasons)
+
+
+def _evaluate_dropout(
+    state: LearnerState,
+    at: float,
+    rules: CourseRules,
+    cohort: CourseState | None,
+    out: list[Output],
+) -> None:
+    cfg = rules.dropout
+    state.eval_due = INF
+    if DROPOUT in state.open or not state.active:
+        return  # already flagged (re-evaluated on activity), or never started
+    if rules.course_end is not None and at > rules.course_end:
+        return
+    if rules.course_start is not None and at < rules.course_start:
+        state.eval_due = _slot(rules.course_start, rules)
+        return
+    inactive = at - state.last_active
+    if inactive < cfg.min_inactive_days * DAY:
+        state.eval_due = _slot(state.last_active + cfg.min_inactive_days * DAY, rules)
+        return
+    if inactive > max(dropout.RECENCY_CAP_WEEKS * 7, 2 * cfg.window_days) * DAY:
+        return  # every feature is flat from here on: the score cannot change
+    risk, reasons = _risk(state, at, rules, cohort)
+    if risk >= cfg.threshold:
+        _fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, {"risk_score": round(risk, 3)})
+        if DROPOUT in state.open:
+            return
+    state.eval_due = at + DAY
+
+
+def _risk(
+    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
+) -> tuple[float, tuple[str, ...]]:
+    cfg = rules.dropout
+    feats = dropout.features_at(state, at, cohort, cfg.window_days)
+    vector = feats.vector()
+    reference = cfg.reference
+    if cohort is None:
+        vector["cohort"] = reference.get("cohort", 0.0)  # no course aggregate: neutral
+    risk = dropout.score(vector, cfg.intercept, cfg.weights)
+    return risk, dropout.reasons(feats, vector, cfg.weights, reference, cfg.max_reasons)
+
+
+def risk_now(
+    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
+) -> tuple[float, tuple[str, ...]]:
+    """The dropout-risk score and its reasons at ``at`` (for the learner export)."""
+    return _risk(state, at, rules, cohort)
+
+
+def _slot(at: float, rules: CourseRules) -> float:
+    """The first daily evaluation time at or after ``at``."""
+    offset = rules.dropout.evaluate_hour * HOUR
+    slot = (at - offset) // DAY * DAY + offset
+    return slot if slot >= at else slot + DAY
+
+
+def _symbols(state: LearnerState, at: float, rules: CourseRules) -> dict[str, Any]:
+    since = (at - state.last_active) / DAY if state.active else -1.0
+    return {
+        "course_id": state.course_id,
+        "learner_id": state.learner_id,
+        "enrolled": enrolled(state, rules),
+        "posts": float(state.posts),
+        "reflections": float(state.reflections),
+        "replies_received": float(state.replies_received),
+        "active_days": float(len(state.days)),
+        "days_since_active": since,
+    }
+
+
+def _fire(
+    state: LearnerState,
+    rule: str,
+    episode: str,
+    at: float,
+    rules: CourseRules,
+    out: list[Output],
+    reasons: tuple[str, ...],
+    details: dict[str, Any] | None = None,
+) -> None:
+    cfg: Any = {
+        NEVER_POSTED: rules.silent,
+        WENT_QUIET: rules.silent,
+        DROPOUT: rules.dropout,
+        OVERDUE: rules.reflection,
+    }[rule]
+    if cfg.when is not None:
+        symbols = _symbols(state, at, rules)
+        if details and "risk_score" in details:
+            symbols["risk_score"] = float(details["risk_score"])
+        if not passes(cfg.when, symbols):
+            return
+    state.open[rule] = episode
+    out.append(_alert(state, rule, episode, at, cfg.severity, reasons, details))
+
+
+def _resolve(state: LearnerState, rule: str, at: float, why: str) -> Output:
+    episode = state.open.pop(rule)
+    return _alert(state, rule, episode, at, "info", (why,), None, resolve=True)
+
+
+def _alert(
+    state: LearnerState,
+    rule: str,
+    episode: str,
+    at: float,
+    severity: str,
+    reasons: tuple[str, ...],
+    details: dict[str, Any] | None,
+    resolve: bool = False,
+) -> Output:
+    return alert(
+        rule=rule,
+        kind=_KINDS[rule],
+        course_id=state.course_id,
+        subject_type="learner",
+        subject_id=state.learner_id,
+        learner_id=state.learner_id,
+        episode=episode,
+        at=at,
+        severity=severity,
+        reasons=reasons,
+        resolve=resolve,
+        details=details,
+    )
+
+
+def _iso(ts: float) -> str:
+    return format_time(utc(ts))
