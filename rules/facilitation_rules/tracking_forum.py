@@ -64,7 +64,7 @@ class _Post:
         self.at = occurred_at(record)
         ctx = context_of(record)
         self.data = data = payload_dict(record)
-        post_id = str_field(data, "id")
+        post_id = str_field(data, ("id",))
         if post_id is None:
             raise TrackingLogError(f"{event_type}: no post id ('id')")
         self.post_id = post_id
@@ -77,8 +77,8 @@ class _Post:
         self.course_id = course_id
         self.actor = actor(user_id, role_of(data), username)
 
-    def event_id(self, event_type: str, *parts: str | None) -> str:
-        return event_id(event_type, self.at, self.actor.user_id, self.post_id, *parts)
+    def event_id(self, event_type: str) -> str:
+        return event_id(event_type, self.at, self.actor.user_id, self.post_id)
 
 
 def _created(kind: PostKind) -> Translator:
@@ -119,7 +119,7 @@ def _created(kind: PostKind) -> Translator:
                 body_excerpt=excerpt(text),
                 word_count=word_count(text),
                 anonymous=bool(data.get("anonymous") or data.get("anonymous_to_peers")),
-                url=str_field(data, "url"),
+                url=str_field(data, ("url",)),
             )
         ]
 
@@ -143,7 +143,7 @@ def _voted(kind: PostKind) -> Translator:
         undo = bool(post.data.get("undo_vote"))
         return [
             PostVoted(
-                event_id=post.event_id(event_type, "undo" if undo else "vote"),
+                event_id=post.event_id(event_type),
                 occurred_at=post.at,
                 course_id=post.course_id,
                 actor=post.actor,

@@ -115,22 +115,21 @@ def _activity(
     def translate(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
         at = occurred_at(record)
         ctx = context_of(record)
-        payload = payload_of(record)
-        data = payload if isinstance(payload, dict) else EMPTY
+        data = payload_of(record)
+        if type(data) is not dict:
+            data = EMPTY  # e.g. a browser problem_check's form-encoded answers
         learner, username = user_of(record, ctx, data, about_learner)
         if learner is None:
             return []  # an anonymous visitor: nobody to facilitate
         course_id = course_of(record, ctx, data, name)
         if course_id is None:
             return []  # outside any course (dashboard, account pages ...)
-        object_id = str_field(data, *object_keys) if object_keys else None
-        if object_id is None and isinstance(module := ctx.get("module"), dict):
-            object_id = str_field(module, "usage_key")
-        # Browser events carry their payload as a string: it tells repeated clicks apart.
-        raw = payload if isinstance(payload, str) else None
+        object_id = str_field(data, object_keys) if object_keys else None
+        if object_id is None and type(module := ctx.get("module")) is dict:
+            object_id = str_field(module, _MODULE_KEYS)
         return [
             ActivityRecorded(
-                event_id=event_id(name, at, learner, object_id, raw),
+                event_id=event_id(name, at, learner, object_id),
                 occurred_at=at,
                 course_id=course_id,
                 actor=actor(learner, Role.LEARNER, username),
@@ -161,10 +160,10 @@ def _enrollment(cls: type[EnrollmentActivated | EnrollmentDeactivated]) -> Trans
         course_id = course_of(record, ctx, data, name)
         if course_id is None:
             raise TrackingLogError(f"{name}: no course id")
-        mode = str_field(data, "mode") or "audit"
+        mode = str_field(data, ("mode",)) or "audit"
         return [
             cls(
-                event_id=event_id(name, at, learner, course_id, mode),
+                event_id=event_id(name, at, learner, f"{course_id}/{mode}"),
                 occurred_at=at,
                 course_id=course_id,
                 actor=actor(learner, Role.LEARNER, username),
@@ -190,6 +189,7 @@ def _ignored(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> 
     return []
 
 
+_MODULE_KEYS = ("usage_key",)
 _PROBLEM_KEYS = ("problem_id", "module_id", "problem")
 _VIDEO_KEYS = ("id", "module_id")
 _NAV_KEYS = ("id", "target_url", "target_name")
