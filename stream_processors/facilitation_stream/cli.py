@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "queue",
     "worker",
+    "ingest",
 )
 
 EXIT_USAGE = 2
