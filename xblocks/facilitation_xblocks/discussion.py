@@ -1,0 +1,173 @@
+"""Discussion XBlock: a course team's prompt, learners' threads, responses and comments.
+
+The block validates, stores (one field, one assignment), then announces each post as a
+``PostCreated`` contract event (tracking log + Kafka). Staff and tutor posts carry their
+role, shown as a badge. Storage choice: docs/decisions/0001-xblock-storage.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web_fragments.fragment import Fragment
+from xblock.core import XBlock
+from xblock.fields import List, Scope, String
+from xblock.utils.studio_editable import StudioEditableXBlockMixin
+
+from facilitation_rules.events import PostCreated, excerpt, word_count
+from facilitation_xblocks import discussion_store as store
+from facilitation_xblocks.common import FacilitationBlockMixin, mark
+from facilitation_xblocks.identity import course_id, usage_id
+from facilitation_xblocks.publishing import announce, new_id
+from facilitation_xblocks.rendering import dom_prefix, fragment, resource
+from facilitation_xblocks.validation import (
+    MAX_BODY_CHARS,
+    MAX_TITLE_CHARS,
+    InputError,
+    clean_text,
+    flag,
+    known_id,
+)
+
+
+@XBlock.needs("user")
+@XBlock.needs("i18n")
+@XBlock.wants("settings")
+class DiscussionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock):
+    display_name = String(
+        display_name=mark("Display name"), default="Discussion", scope=Scope.settings
+    )
+    prompt = String(
+        display_name=mark("Prompt"),
+        help=mark("What the course team asks learners to discuss."),
+        default="What surprised you most this week? Start a thread, then reply to a peer.",
+        multiline_editor=True,
+        scope=Scope.settings,
+    )
+    tutors = List(
+        display_name=mark("Tutors"),
+        help=mark("User ids or usernames of this course's tutors; their posts show 'Tutor'."),
+        default=[],
+        scope=Scope.settings,
+    )
+    threads = List(default=[], scope=Scope.user_state_summary)
+
+    editable_fields = ("display_name", "prompt", "tutors")
+
+    def student_view(self, context: Any = None) -> Fragment:
+        _ = self.gettext()
+        prefix = dom_prefix(usage_id(self))
+        labels = {
+            "prefix": prefix, "display_name": self.display_name, "prompt": self.prompt,
+            "new_thread": _("Start a new thread"), "title_label": _("Title"),
+            "body_label": _("Your post"),
+            "limit_hint": _("Up to {limit} characters. Text is shown exactly as typed.").format(
+                limit=MAX_BODY_CHARS),
+            "question_label": _("This is a question (I am looking for an answer)"),
+            "post_button": _("Post"), "threads_heading": _("Threads"),
+        }
+        strings = {
+            "reply": _("Reply"), "comment": _("Comment"), "send": _("Send"),
+            "cancel": _("Cancel"), "reply_label": _("Your reply"),
+            "comment_label": _("Your comment"), "question": _("Question"),
+            "posted": _("Your post was published."), "replied": _("Your reply was published."),
+            "failed": _("Something went wrong; nothing was saved. Please try again."),
+            "empty": _("No threads yet. Be the first to post."),
+            "responses": _("Replies"), "by": _("by"),
+        }
+        return fragment(
+            "discussion.html", labels, css="facilitation.css", js="discussion.js",
+            init="FacilitationDiscussion",
+            state={"prefix": prefix, "strings": strings, "threads": self._view()},
+        )
+
+    def _view(self) -> list[dict[str, Any]]:
+        return store.public_view(self.threads, self.role_labels())
+
+    @XBlock.json_handler
+    def refresh(self, data: Any, suffix: str = "") -> dict[str, Any]:
+        return {"ok": True, "threads": self._view()}
+
+    @XBlock.json_handler
+    def post_thread(self, data: Any, suffix: str = "") -> dict[str, Any]:
+        _ = self.gettext()
+        data = data if isinstance(data, dict) else {}
+        try:
+            person = self.acting_person()
+            title = clean_text(data.get("title"), label=_("Title"), max_chars=MAX_TITLE_CHARS,
+                               _=_)
+            body = clean_text(data.get("body"), label=_("Your post"),
+                              max_chars=MAX_BODY_CHARS, _=_)
+            question = flag(data.get("question"), label=_("Question"), _=_)
+            now, post_id = self.now(), new_id()
+            post = self._new_post(person, post_id, body, now, title=title, question=question)
+            threads = self._guard(lambda: store.with_thread(self.threads, post))
+        except InputError as err:
+            return self.refused(err)
+        self.threads = threads  # the one mutation; saved whole, before anyone is told
+        self.save()
+        announce(self, PostCreated(
+            event_id=post.event_id, occurred_at=now, course_id=course_id(self),
+            actor=person.actor, post_id=post_id, thread_id=post_id, post_kind="thread",
+            thread_type="question" if question else "discussion", title=excerpt(title),
+            body_excerpt=excerpt(body), word_count=word_count(body),
+        ))
+        return {"ok": True, "post_id": post_id, "threads": self._view()}
+
+    @XBlock.json_handler
+    def post_reply(self, data: Any, suffix: str = "") -> dict[str, Any]:
+        """A response to a thread, or (with ``response_id``) a comment on a response."""
+        _ = self.gettext()
+        data = data if isinstance(data, dict) else {}
+        try:
+            person = self.acting_person()
+            thread_id = known_id(data.get("thread_id"), {t["id"] for t in self.threads},
+                                 label=_("The thread"), _=_)
+            thread = store.find_thread(self.threads, thread_id)
+            response_id = data.get("response_id")
+            if response_id is not None:
+                response_id = known_id(response_id, {r["id"] for r in thread["responses"]},
+                                       label=_("The reply"), _=_)
+            body = clean_text(data.get("body"), label=_("Your reply"),
+                              max_chars=MAX_BODY_CHARS, _=_)
+            now, post_id = self.now(), new_id()
+            post = self._new_post(person, post_id, body, now)
+            if response_id is None:
+                threads = self._guard(lambda: store.with_response(self.threads, thread_id, post))
+            else:
+                threads = self._guard(
+                    lambda: store.with_comment(self.threads, thread_id, response_id, post))
+        except InputError as err:
+            return self.refused(err)
+        self.threads = threads
+        self.save()
+        announce(self, PostCreated(
+            event_id=post.event_id, occurred_at=now, course_id=course_id(self),
+            actor=person.actor, post_id=post_id, thread_id=thread_id,
+            parent_post_id=response_id or thread_id,
+            post_kind="comment" if response_id else "response",
+            thread_type="question" if thread["question"] else "discussion",
+            body_excerpt=excerpt(body), word_count=word_count(body),
+        ))
+        return {"ok": True, "post_id": post_id, "threads": self._view()}
+
+    def _new_post(self, person: Any, post_id: str, body: str, now: Any, **extra: Any) -> Any:
+        author = {"id": person.actor.user_id, "name": person.display_name,
+                  "role": person.actor.role.value}
+        # The event id is fixed here, stored with the post, and reused on every redelivery.
+        return store.NewPost(post_id=post_id, event_id=new_id(), author=author, body=body,
+                             created=self.stamp(now), **extra)
+
+    def _guard(self, build: Any) -> store.Threads:
+        _ = self.gettext()
+        try:
+            threads: store.Threads = build()
+        except store.StoreFull:
+            message = _("This discussion is full ({limit} posts); ask the course team to "
+                        "open a new one.").format(limit=store.MAX_POSTS_PER_BLOCK)
+            raise InputError(message) from None
+        return threads
+
+    @staticmethod
+    def workbench_scenarios() -> list[tuple[str, str]]:
+        return [("Facilitation: discussion", resource("scenarios/discussion.xml"))]
