@@ -16,6 +16,9 @@ COMMAND_MODULES = (
     "tutors",
     "worker",
     "ingest",
+    "rules",
+    "replay",
+    "learners",
 )
 
 EXIT_USAGE = 2
