@@ -110,7 +110,11 @@ def _family(name: str) -> Translator:
 def _activity(
     kind: ActivityKind, object_keys: tuple[str, ...], about_learner: bool = False
 ) -> Translator:
-    """Learner activity; ``about_learner`` events name their learner in ``event.user_id``."""
+    """Learner activity; ``about_learner`` events name their learner in ``event.user_id``.
+
+    The object is the first of ``object_keys`` in the payload, else the block the context
+    names; with no ``object_keys`` it is the event name itself (a page view's path).
+    """
 
     def translate(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
         at = occurred_at(record)
@@ -124,7 +128,7 @@ def _activity(
         course_id = course_of(record, ctx, data, name)
         if course_id is None:
             return []  # outside any course (dashboard, account pages ...)
-        object_id = str_field(data, object_keys) if object_keys else None
+        object_id = str_field(data, object_keys) if object_keys else name
         if object_id is None and type(module := ctx.get("module")) is dict:
             object_id = str_field(module, _MODULE_KEYS)
         return [

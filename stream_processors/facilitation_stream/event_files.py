@@ -174,7 +174,11 @@ class _Reader:
             stats.unknown[err.event_type] += 1
             return []
         except UnknownEventType:
-            stats.unknown[str(record.get("event_type"))] += 1
+            event_type = str(record.get("event_type"))
+            if not event_type.startswith(NAMESPACE):  # --format contract on something else
+                self._malformed(path, number, f"not a contract event: {event_type!r:.80}")
+                return []
+            stats.unknown[event_type] += 1
             return []
         except (TrackingLogError, EventDecodeError) as err:
             self._malformed(path, number, str(err))
