@@ -29,7 +29,7 @@ status: ## show whether local Kafka and Redis run
 	@$(SERVICES) status
 
 check: install ## ruff, mypy over the three packages, import-linter contracts
-	$(VENV)/bin/ruff check rules stream_processors xblocks tests scripts
+	$(VENV)/bin/ruff check rules stream_processors xblocks tests scripts dashboards
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -38,10 +38,23 @@ test: install ## everything: checks, unit, contract, integration (real Kafka + R
 
 _test-inner:
 	$(MAKE) --no-print-directory check
-	$(PY) -m pytest -ra $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory helm-check promtool-check
+	# The chart tests already ran in helm-check.
+	$(PY) -m pytest -ra --ignore=tests/unit/test_helm_chart.py $(PYTEST_ARGS)
 
 test-unit: install ## fast tests only (no services)
 	$(PY) -m pytest -ra tests/unit tests/contract $(PYTEST_ARGS)
+
+helm-check: install ## helm lint, helm template (default + ci/ values) checked offline by kubeconform, chart tests
+	scripts/helm-check.sh
+	$(PY) -m pytest -q tests/unit/test_helm_chart.py
+
+promtool-check: install ## promtool: check the alerting rules and run their unit tests
+	promtool check rules dashboards/prometheus/alerts.yaml
+	cd dashboards/prometheus && promtool test rules alerts_test.yaml
+
+dashboards: install ## regenerate dashboards/*.json, the chart's copies and docs/metrics.md
+	$(PY) dashboards/generate.py
 
 demo: install ## run the engine end to end on a small simulated course (Ctrl-C stops all)
 	$(SERVICES) run -- $(PY) scripts/demo.py
@@ -52,4 +65,4 @@ bench: install ## print benchmark figures next to same-run baselines
 clean: services-down ## stop services and remove local state (keeps caches)
 	rm -rf .run
 
-.PHONY: help install services-up services-down status check test _test-inner test-unit demo bench clean
+.PHONY: help install services-up services-down status check test _test-inner test-unit helm-check promtool-check dashboards demo bench clean
