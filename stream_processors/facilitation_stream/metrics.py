@@ -33,14 +33,15 @@ from facilitation_rules.events import REGISTRY as EVENT_REGISTRY
 
 NAMESPACE = "facilitation"
 
-#: Why an event was refused (malformed) or sent to the dead-letter topic.
+#: Why an event was refused (malformed) or sent to the dead-letter topic: the words the
+#: worker writes in the dead-letter ``reason`` header (facilitation_stream.dead_letters).
 REASONS = frozenset(
     {
-        "decode_error",  # not JSON / not the envelope
-        "unknown_type",  # event_type not in the contract registry
-        "invalid_field",  # known type, a field failed validation
+        "invalid",  # not JSON, not the envelope, or a field failed validation
+        "unknown-type",  # event_type not in the contract registry
         "late",  # older than the lateness the state keeps
-        "processing_error",  # a rule or a store raised on this event
+        "rejected",  # the engine refused it (e.g. inconsistent with the subject's state)
+        "error",  # a rule or a store raised on this event
         "other",
     }
 )

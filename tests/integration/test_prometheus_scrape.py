@@ -40,7 +40,7 @@ metrics.open_nudges.labels(tutor="tutor-1").set(3)
 metrics.consumer_lag.labels(topic="facilitation.events.v1", partition="0").set(42)
 start_metrics_server(int(sys.argv[1]), addr="127.0.0.1")
 while True:
-    metrics.dead_lettered("decode_error")
+    metrics.dead_lettered("invalid")
     metrics.event_consumed("org.openedx.facilitation.post.created.v1", now=time.time())
     time.sleep(0.05)
 """
@@ -176,7 +176,7 @@ def test_prometheus_scrapes_the_catalog_and_alerts_fire(prometheus: str) -> None
             "instance", ""))) for a in alerts if a["state"] == "firing"}
 
     wanted = {("FacilitationWorkerNotReady", _target_of(prometheus)),
-              ("FacilitationDeadLettersRising", "decode_error")}  # fmt: skip
+              ("FacilitationDeadLettersRising", "invalid")}  # fmt: skip
     _wait_for(f"{wanted} to fire", lambda: wanted <= firing())
     fired = firing()
     # Nothing else is wrong with the target: no outbox, lag is small, events flow.

@@ -59,13 +59,13 @@ def test_outside_label_values_stay_bounded() -> None:
     metrics.event_consumed("org.openedx.facilitation.post.created.v1", now=100.0)
     metrics.event_consumed("whatever.a.client.sends", now=200.0)
     metrics.dead_lettered("a free-form exception text")
-    metrics.malformed("decode_error")
+    metrics.malformed("invalid")
     sample = registry.get_sample_value
     assert sample("facilitation_events_consumed_total",
                   {"event_type": "org.openedx.facilitation.post.created.v1"}) == 1.0
     assert sample("facilitation_events_consumed_total", {"event_type": "other"}) == 1.0
     assert sample("facilitation_events_dead_lettered_total", {"reason": "other"}) == 1.0
-    assert sample("facilitation_events_malformed_total", {"reason": "decode_error"}) == 1.0
+    assert sample("facilitation_events_malformed_total", {"reason": "invalid"}) == 1.0
     assert sample("facilitation_last_event_timestamp_seconds") == 200.0
 
 
