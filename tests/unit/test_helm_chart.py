@@ -139,6 +139,8 @@ def test_worker_probes_and_settings(tools: Path) -> None:
 def test_api_health_and_service(tools: Path) -> None:
     manifests = render(tools)
     [api] = containers(one(manifests, "Deployment", "-api"))
+    assert api["command"] == ["facilitation", "tutors", "serve"]
+    assert api["args"][:2] == ["--host=0.0.0.0", "--port=8077"]
     assert api["readinessProbe"]["httpGet"]["path"] == "/healthz"
     assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
     service = one(manifests, "Service", "-api")
@@ -183,7 +185,12 @@ def test_secrets_are_referenced_never_inlined(tools: Path) -> None:
     assert volumes["kafka-ca"]["secret"]["secretName"] == "events-cluster-ca-cert"
     api = one(manifests, "Deployment", "-api")
     api_volumes = {v["name"]: v for v in api["spec"]["template"]["spec"]["volumes"]}
-    assert api_volumes["tutor-tokens"]["secret"]["secretName"] == "facilitation-tutor-tokens"
+    assert api_volumes["tutor-tokens"]["secret"]["secretName"] == "facilitation-tutor-api"
+    api_env = env_of(containers(api)[0])
+    assert api_env["FACILITATION_TUTOR_TOKENS_FILE"]["value"] == (
+        "/etc/facilitation/tutor-tokens/tokens.yaml")
+    assert api_env["FACILITATION_TUTOR_SERVICE_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+        "name": "facilitation-tutor-api", "key": "lms-service-token"}
     # MSK style: the username from the Secret too.
     hpa_env = env_of(containers(one(render(tools, "-f", str(HPA)), "StatefulSet"))[0])
     assert hpa_env["FACILITATION_KAFKA_SASL_USERNAME"]["valueFrom"]["secretKeyRef"] == {
@@ -195,6 +202,7 @@ def test_sasl_without_a_secret_is_refused(tools: Path) -> None:
     err = render_fails(tools, "--set", "kafka.securityProtocol=SASL_SSL",
                        "--set", "kafka.sasl.mechanism=PLAIN", "--set", "kafka.sasl.username=u")
     assert "kafka.sasl.existingSecret" in err
+    assert "api.auth.existingSecret" in render_fails(tools, "--set", "api.auth.tokensKey=t")
 
 
 def test_workers_never_outnumber_partitions(tools: Path) -> None:

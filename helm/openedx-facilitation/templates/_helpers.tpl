@@ -61,6 +61,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.kafka.sasl.mechanism (not (or .Values.kafka.sasl.username .Values.kafka.sasl.usernameKey)) -}}
 {{- fail "kafka.sasl.mechanism is set: give kafka.sasl.username or kafka.sasl.usernameKey" -}}
 {{- end -}}
+{{- if and (or .Values.api.auth.tokensKey .Values.api.auth.serviceTokenKey) (not .Values.api.auth.existingSecret) -}}
+{{- fail "api.auth.tokensKey / serviceTokenKey name keys of a Secret: set api.auth.existingSecret" -}}
+{{- end -}}
 {{- if and .Values.kafka.sasl.mechanism (not (hasPrefix "SASL_" .Values.kafka.securityProtocol)) -}}
 {{- fail "kafka.sasl.mechanism needs kafka.securityProtocol SASL_PLAINTEXT or SASL_SSL" -}}
 {{- end -}}
