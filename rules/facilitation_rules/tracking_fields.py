@@ -187,10 +187,25 @@ def role_of(data: dict[str, Any]) -> Role:
     return Role.LEARNER
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def actor(user_id: str, role: Role, username: str | None) -> Actor:
-    """Actors are immutable and repeat on every line of a learner: share them."""
+    """Actors are immutable and repeat on every line of a person: share them."""
     return Actor(user_id=user_id, role=role, username=username)
+
+
+_LEARNERS: dict[tuple[str, str | None], Actor] = {}
+_LEARNERS_MAX = 100_000
+
+
+def learner(user_id: str, username: str | None) -> Actor:
+    """``actor(user_id, Role.LEARNER, username)`` for the hot path (no enum hashing)."""
+    key = (user_id, username)
+    found = _LEARNERS.get(key)
+    if found is None:
+        if len(_LEARNERS) >= _LEARNERS_MAX:
+            _LEARNERS.clear()  # a bound on memory, not a correctness matter
+        found = _LEARNERS[key] = Actor(user_id=user_id, username=username)
+    return found
 
 
 def event_id(event_type: str, at: datetime, user_id: str, object_id: str | None = None) -> str:
@@ -200,7 +215,8 @@ def event_id(event_type: str, at: datetime, user_id: str, object_id: str | None 
     ``event_type``/``event``, gets the same id, so downstream deduplicates by event_id. Two
     records alike in name, microsecond, user and object are taken to be one action.
     """
-    key = f"{event_type}\x1f{at.isoformat()}\x1f{user_id}\x1f{object_id or ''}"
+    # The POSIX time (float repr round-trips microseconds) is cheaper than isoformat().
+    key = f"{event_type}\x1f{at.timestamp()}\x1f{user_id}\x1f{object_id or ''}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 

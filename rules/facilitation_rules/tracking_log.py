@@ -42,6 +42,7 @@ from facilitation_rules.tracking_fields import (
     course_of,
     event_id,
     event_name,
+    learner,
     occurred_at,
     payload_dict,
     payload_of,
@@ -117,27 +118,41 @@ def _activity(
     """
 
     def translate(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
+        # The hot path of a whole log: the common cases are read inline, the rest by the
+        # same helpers the other translators use.
         at = occurred_at(record)
-        ctx = context_of(record)
-        data = payload_of(record)
+        ctx = record.get("context")
+        if type(ctx) is not dict:
+            ctx = context_of(record)
+        data = record.get("event")
         if type(data) is not dict:
-            data = EMPTY  # e.g. a browser problem_check's form-encoded answers
-        learner, username = user_of(record, ctx, data, about_learner)
-        if learner is None:
-            return []  # an anonymous visitor: nobody to facilitate
-        course_id = course_of(record, ctx, data, name)
-        if course_id is None:
-            return []  # outside any course (dashboard, account pages ...)
+            data = payload_of(record)
+            if type(data) is not dict:
+                data = EMPTY  # e.g. a browser problem_check's form-encoded answers
+        user_id = ctx.get("user_id")
+        if type(user_id) is int and not about_learner:
+            user = str(user_id)
+            username = record.get("username") or ctx.get("username")
+        else:
+            found, username = user_of(record, ctx, data, about_learner)
+            if found is None:
+                return []  # an anonymous visitor: nobody to facilitate
+            user = found
+        course_id = ctx.get("course_id")
+        if not course_id or type(course_id) is not str:
+            course_id = course_of(record, ctx, data, name)
+            if course_id is None:
+                return []  # outside any course (dashboard, account pages ...)
         object_id = str_field(data, object_keys) if object_keys else name
         if object_id is None and type(module := ctx.get("module")) is dict:
             object_id = str_field(module, _MODULE_KEYS)
         return [
             ActivityRecorded(
-                event_id=event_id(name, at, learner, object_id),
+                event_id=event_id(name, at, user, object_id),
                 occurred_at=at,
                 course_id=course_id,
-                actor=actor(learner, Role.LEARNER, username),
-                learner_id=learner,
+                actor=learner(user, username if type(username) is str and username else None),
+                learner_id=user,
                 activity_kind=kind,
                 object_id=object_id,
             )
