@@ -92,6 +92,10 @@ class RoutingPolicy:
     match_cohort: bool = True
     #: Move an unclaimed nudge to a lead after this long (None: never).
     escalate_after: timedelta | None = timedelta(hours=8)
+    #: Non-urgent nudges may go to tutors whose shift starts within this (None: on shift
+    #: now, else the next one on shift). For work that can wait, e.g. silent learners, it
+    #: spreads load over the whole team instead of whoever is on shift when rules run.
+    on_shift_within: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,7 +118,12 @@ class Roster:
     fatigue: FatigueConfig = FatigueConfig()
 
     def policy_for(self, rule: str) -> RoutingPolicy:
-        return self.rule_policies.get(rule, self.default_policy)
+        """The rule's policy; ``silent_learner.went_quiet`` falls back to ``silent_learner``."""
+        while rule:
+            if rule in self.rule_policies:
+                return self.rule_policies[rule]
+            rule = rule.rpartition(".")[0]
+        return self.default_policy
 
     def get(self, tutor_id: str) -> Tutor | None:
         return next((t for t in self.tutors if t.tutor_id == tutor_id), None)
@@ -237,11 +246,16 @@ def _policy(raw: dict[str, Any], base: RoutingPolicy) -> RoutingPolicy:
         base.escalate_after if hours == "inherit"
         else None if hours is None else timedelta(hours=float(hours))
     )
+    within = raw.get("on_shift_within_hours", "inherit")
     return RoutingPolicy(
         strategy=raw.get("strategy", base.strategy),
         area=raw.get("area", base.area),
         match_cohort=bool(raw.get("match_cohort", base.match_cohort)),
         escalate_after=escalate,
+        on_shift_within=(
+            base.on_shift_within if within == "inherit"
+            else None if within is None else timedelta(hours=float(within))
+        ),
     )
 
 

@@ -15,6 +15,7 @@ reading ``Decision.why`` in the nudge history can tell how it got there:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ KIND_AREA = {
 }
 #: Tutors whose next shift starts within this of the earliest one share the work.
 _NEXT_SHIFT_WINDOW = timedelta(minutes=30)
+_LOAD_BANDS = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,7 +106,12 @@ def assign(
         pool, [t for t in pool if _open(loads, t) < t.capacity], "under capacity", notes
     )
     on_shift = [t for t in pool if t.on_shift(now)]
-    if on_shift:
+    window = policy.on_shift_within
+    if window is not None and request.severity != "urgent":
+        soon = [t for t in pool if t.next_shift_start(now) - now <= window]
+        pool = soon or pool
+        notes.append(f"on shift within {window.total_seconds() / 3600:g} h")
+    elif on_shift:
         pool = on_shift
         notes.append("on shift")
     elif request.severity == "urgent":
@@ -151,12 +158,27 @@ def _pick(
         return sorted(pool, key=lambda t: t.tutor_id)[cursor % len(pool)]
     notes.append("least-loaded")
 
-    def rank(t: Tutor) -> tuple[float, int, str]:
+    def rank(t: Tutor) -> tuple[int, int, float, str]:
         load = loads.get(t.tutor_id, Load())
         tie = hashlib.blake2b(f"{request.key}|{t.tutor_id}".encode(), digest_size=4).hexdigest()
-        return (load.open / t.capacity, load.recent, tie)
+        # Loads within the same quarter of capacity count as equal; then whoever got the
+        # fewest nudges lately, so the team's totals even out over a week.
+        band = int(_LOAD_BANDS * load.open / t.capacity)
+        return (band, load.recent, load.open / t.capacity, tie)
 
     return min(pool, key=rank)
+
+
+def needs_reroute(roster: Roster, holder: str, alert: Alert, now: datetime) -> bool:
+    """An alert merging into a nudge held by ``holder``: move the nudge if the alert cannot
+    wait (its policy wants a tutor on shift now, or it is urgent) and the holder is off
+    shift — else a post would wait for a silent-learner nudge's tutor to come on shift."""
+    tutor = roster.get(holder)
+    if tutor is None or tutor.on_shift(now):
+        return False
+    if alert.severity == "urgent":
+        return True
+    return roster.policy_for(alert.rule).on_shift_within is None
 
 
 # --- escalation and redistribution -----------------------------------------------------------
@@ -205,10 +227,7 @@ def redistribute(
 def _without_affinity(policy: RoutingPolicy) -> RoutingPolicy:
     if policy.strategy != "affinity":
         return policy
-    return RoutingPolicy(
-        strategy="least-loaded", area=policy.area, match_cohort=policy.match_cohort,
-        escalate_after=policy.escalate_after,
-    )
+    return dataclasses.replace(policy, strategy="least-loaded")
 
 
 # --- fatigue -----------------------------------------------------------------------------

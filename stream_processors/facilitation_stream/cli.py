@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "queue",
     "tutors",
+    "simulate",
     "worker",
     "ingest",
     "rules",

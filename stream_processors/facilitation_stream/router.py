@@ -28,6 +28,7 @@ from facilitation_rules.routing import (
     assign,
     escalation_due,
     escalation_target,
+    needs_reroute,
     redistribute,
 )
 from facilitation_stream.tutor_queue import Outcome, TutorQueue, affinity_keys
@@ -136,6 +137,11 @@ class Router:
             except NoTutor as err:
                 why = str(err)
         outcome = self.queue.enqueue(alert, tutor_id, now=now, why=why)
+        if (outcome.status == "merged" and roster is not None and outcome.state == "new"
+                and needs_reroute(roster, outcome.tutor_id, alert, now)):
+            # The learner's open nudge sits with an off-shift tutor; this alert cannot wait.
+            self.queue.reassign(outcome.nudge_id, "router", tutor_id, now=now, own_only=False,
+                                action="rerouted")
         if outcome.status == "created":
             self._record_assignment(tutor_id, outcome.nudge_id, now)
             if self.notifier is not None and roster is not None:
