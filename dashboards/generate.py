@@ -141,7 +141,7 @@ def facilitation_dashboard() -> g.Dashboard:
             dataSource=DS, targets=[_target(
                 f"{resolved} / ({resolved} + {not_useful})", "{{rule}}", instant=True
             )],
-            format="percentunit", min=0, max=1, orientation="horizontal",
+            format="percentunit", min=0, max=1, orientation="horizontal", calc="lastNotNull",
             thresholds=red_amber_green, gridPos=g.GridPos(h=8, w=12, x=0, y=21),
         ),
         _ts(

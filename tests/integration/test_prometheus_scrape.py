@@ -9,6 +9,7 @@ swapping that fixture for one that starts ``facilitation worker``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -81,7 +82,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def metrics_target() -> Iterator[str]:
     """host:port of a running process that serves the catalog at /metrics."""
     port = _free_port()
@@ -107,9 +108,10 @@ def _rules_with_for_zero(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def prometheus(metrics_target: str, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def prometheus(metrics_target: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of Debian's Prometheus scraping ``metrics_target`` every second."""
+    tmp_path = tmp_path_factory.mktemp("prometheus")
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.fail("prometheus missing: run scripts/install-system-deps.sh")
@@ -182,6 +184,21 @@ def test_prometheus_scrapes_the_catalog_and_alerts_fire(prometheus: str) -> None
     # Nothing else is wrong with the target: no outbox, lag is small, events flow.
     assert {name for name, _ in fired} == {"FacilitationWorkerNotReady",
                                            "FacilitationDeadLettersRising"}, fired
+
+
+def test_dashboard_preview_draws_scraped_data(prometheus: str) -> None:
+    """dashboards/preview.py draws the pipeline dashboard from what Prometheus scraped."""
+    spec = importlib.util.spec_from_file_location("preview", ROOT / "dashboards" / "preview.py")
+    assert spec and spec.loader
+    preview = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(preview)
+    _wait_for("a few scrapes", lambda: _api(prometheus, "query",
+              query="count_over_time(facilitation_consumer_lag[1m]) > 3")["result"])
+    dashboard = json.loads((ROOT / "dashboards" / "pipeline-health.json").read_text())
+    svg = preview.render(dashboard, preview.Prometheus(prometheus), minutes=1)
+    assert "Consumer lag by topic" in svg
+    assert svg.count("<polyline") >= 3  # lag, events by type, dead letters by reason
+    assert "facilitation.events.v1 42" in svg  # the lag legend with its last value
 
 
 def _target_of(prometheus: str) -> str:
