@@ -271,6 +271,12 @@ def metrics_doc() -> str:
         "No metric carries learner, post, thread or alert ids. `reason` is one of: "
         + ", ".join(f"`{r}`" for r in sorted(REASONS)) + ".",
         "",
+        "Use: `metrics = get_metrics()` (the process-wide catalog on the default registry) or",
+        "`Metrics(CollectorRegistry())` in tests; `metrics.alerts_fired.labels(rule=...,",
+        "severity=...).inc()`. Serve them with `start_metrics_server(port)` or, inside a web",
+        "app, `body, content_type = exposition()`. Dashboards and alert rules may only use",
+        "names from this page (a test checks it).",
+        "",
     ]
     for title, catalog in (("Engine", Metrics), ("LMS outbox (XBlock side)", XBlockMetrics)):
         lines += [f"## {title}", "", "| name | type | labels | meaning |", "|---|---|---|---|"]
