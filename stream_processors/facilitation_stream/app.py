@@ -36,6 +36,7 @@ from facilitation_rules.alerts import Alert, alert_from_dict, alert_to_dict
 from facilitation_rules.deadlines import DueIndex
 from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, loads
 from facilitation_stream.dead_letters import DeadLetters
+from facilitation_stream.kafka_config import updates_topic
 from facilitation_stream.processing import (
     Step,
     Stored,
@@ -110,6 +111,9 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
         topic_replication_factor=settings.topic_replication,
         broker_credentials=_credentials(settings),
         producer_acks=-1,
+        # A crashed worker's partitions move after this long, not Kafka's default minute.
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 4),
         # Ticks are sent from a timer task, outside any stream; they carry their partition.
         topic_allow_declare=True,
         web_enabled=True,
@@ -119,7 +123,7 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
         key_serializer="raw", partitions=settings.topic_partitions,
     )
     updates = app.topic(
-        f"{settings.app_id}-subject-updates", key_type=bytes, value_type=bytes,
+        updates_topic(settings), key_type=bytes, value_type=bytes,
         key_serializer="raw", value_serializer="raw", partitions=settings.topic_partitions,
         internal=True,
     )
@@ -127,10 +131,19 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
         settings.alerts_topic, key_type=bytes, value_type=bytes, key_serializer="raw",
         value_serializer="raw", partitions=settings.topic_partitions,
     )
+    # Faust derives changelog serializers from model types (json otherwise); ours are raw
+    # keys and compact engine state, both when writing and when recovering the changelog.
+    changelog = app.topic(
+        f"{settings.app_id}-subjects-changelog", key_serializer="raw",
+        value_serializer="facilitation_stored", partitions=settings.topic_partitions,
+        compacting=True, acks=False, internal=True, allow_empty=True, maxsize=131_072,
+    )
     subjects = app.Table(
         "subjects", default=None, partitions=settings.topic_partitions,
-        key_serializer="raw", value_serializer="facilitation_stored",
+        changelog_topic=changelog,
     )
+    subjects.key_serializer = "raw"
+    subjects.value_serializer = "facilitation_stored"
     worker = WorkerState()
     dead = DeadLetters(app, settings)
     app.facilitation = worker  # type: ignore[attr-defined]

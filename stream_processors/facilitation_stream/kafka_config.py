@@ -59,5 +59,15 @@ def ensure_topics(
         admin.close()
 
 
+def updates_topic(settings: Settings) -> str:
+    """The worker's internal topic (derived updates, ticks), co-partitioned with events."""
+    return f"{settings.app_id}-subject-updates"
+
+
 def engine_topics(settings: Settings) -> list[str]:
-    return [settings.events_topic, settings.alerts_topic, settings.dead_letter_topic]
+    return [
+        settings.events_topic,
+        updates_topic(settings),
+        settings.alerts_topic,
+        settings.dead_letter_topic,
+    ]

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     )
     web_port: int = Field(6066, description="Worker HTTP port: health, readiness, /metrics.")
     web_host: str = Field("127.0.0.1", description="Worker HTTP bind address.")
+    session_timeout_s: float = Field(
+        10.0, description="How long a silent worker keeps its partitions before they move."
+    )
     lateness_s: float = Field(
         7 * 24 * 3600.0,
         description="Events older than a partition's event-time watermark by more than this "
