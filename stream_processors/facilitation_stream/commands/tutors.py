@@ -7,7 +7,10 @@
     facilitation tutors tick                          wake snoozes, escalate, redistribute
 
 The API reads FACILITATION_TUTOR_SERVICE_TOKEN (the secret the tutor XBlock's LMS shares)
-and FACILITATION_TUTOR_TOKENS_FILE (optional YAML of hashed tokens).
+and FACILITATION_TUTOR_TOKENS_FILE (optional YAML of hashed tokens). Notifications:
+FACILITATION_TUTOR_PAGE_URL (the link in pings and digests), FACILITATION_SMTP_HOST,
+FACILITATION_SMTP_PORT (25), FACILITATION_SMTP_FROM, FACILITATION_SMTP_USERNAME,
+FACILITATION_SMTP_PASSWORD, FACILITATION_SMTP_STARTTLS (1/0).
 """
 
 from __future__ import annotations
@@ -148,15 +151,34 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def _router(args: argparse.Namespace) -> Any:
+    from facilitation_stream.notifications import Notifier, Outbox
     from facilitation_stream.router import Router
     from facilitation_stream.settings import get_settings
     from facilitation_stream.tutor_queue import TutorQueue
 
     rosters = _rosters(args)
     provider = rosters if rosters is not None else (lambda _course: None)
-    router = Router(TutorQueue(_redis(args)), provider,
-                    default_tutor=get_settings().default_tutor)
+    queue = TutorQueue(_redis(args))
+    notifier = Notifier(queue, Outbox(queue.client, queue.prefix),
+                        page_url=os.environ.get("FACILITATION_TUTOR_PAGE_URL", ""))
+    router = Router(queue, provider, default_tutor=get_settings().default_tutor,
+                    notifier=notifier)
     return router, rosters
+
+
+def _dispatcher(router: Any) -> Any:
+    from facilitation_stream.notifications import Dispatcher, Sender, SmtpSender, WebhookSender
+
+    env = os.environ.get
+    senders: dict[str, Sender] = {"webhook": WebhookSender()}
+    if env("FACILITATION_SMTP_HOST"):
+        senders["email"] = SmtpSender(
+            env("FACILITATION_SMTP_HOST", ""), int(env("FACILITATION_SMTP_PORT", "25")),
+            env("FACILITATION_SMTP_FROM", "facilitation@localhost"),
+            starttls=env("FACILITATION_SMTP_STARTTLS") == "1",
+            username=env("FACILITATION_SMTP_USERNAME"), password=env("FACILITATION_SMTP_PASSWORD"),
+        )
+    return Dispatcher(router.notifier.outbox, senders)
 
 
 def _away(args: argparse.Namespace) -> int:
@@ -186,10 +208,15 @@ def _serve(args: argparse.Namespace) -> int:
     app = api.app()
 
     async def ticker(_app: web.Application) -> Any:
+        dispatcher = _dispatcher(router)
+
         async def loop() -> None:
             while True:
                 await asyncio.sleep(args.tick_seconds)
+                if rosters:
+                    rosters.reload()
                 await asyncio.to_thread(router.tick, rosters.all() if rosters else [])
+                await asyncio.to_thread(dispatcher.run_once, router.clock())
 
         task = asyncio.create_task(loop()) if args.tick_seconds > 0 else None
         yield
