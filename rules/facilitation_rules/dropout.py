@@ -84,13 +84,20 @@ def features_at(
     )
 
 
-def score(vector: Mapping[str, float], intercept: float, weights: Mapping[str, float]) -> float:
-    z = intercept + sum(weights.get(name, 0.0) * value for name, value in vector.items())
+def logit(vector: Mapping[str, float], intercept: float, weights: Mapping[str, float]) -> float:
+    return intercept + sum(weights.get(name, 0.0) * value for name, value in vector.items())
+
+
+def sigmoid(z: float) -> float:
     if z < -30:
         return 0.0
     if z > 30:
         return 1.0
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def score(vector: Mapping[str, float], intercept: float, weights: Mapping[str, float]) -> float:
+    return sigmoid(logit(vector, intercept, weights))
 
 
 def reasons(

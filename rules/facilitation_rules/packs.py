@@ -295,7 +295,6 @@ class _Builder:
         dropout = DropoutConfig(
             enabled=d.get("enabled", True) and bool(model.get("weights")),
             threshold=threshold,
-            hysteresis=min(d.get("hysteresis", _D.hysteresis), threshold),
             min_inactive_days=d.get("min_inactive_days", _D.min_inactive_days),
             evaluate_hour=d.get("evaluate_hour", _D.evaluate_hour),
             window_days=d.get("window_days", _D.window_days),

@@ -74,6 +74,10 @@ class Replayer:
             state = states.get(key)
             if state is None:
                 continue
+            if state.due > due:  # activity moved the deadline since it was scheduled
+                if state.due != INF:
+                    index.schedule(key, state.due)
+                continue
             state, outputs = tick(key, state, due, self)
             if state.due != INF:
                 index.schedule(key, state.due)

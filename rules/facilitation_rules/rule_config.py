@@ -54,8 +54,6 @@ class SilentConfig:
 class DropoutConfig:
     enabled: bool = True
     threshold: float = 0.7
-    #: The alert resolves once the score falls below ``threshold - hysteresis``.
-    hysteresis: float = 0.1
     #: Learners active more recently than this are not evaluated (the score is low anyway).
     min_inactive_days: float = 2.0
     #: Hour of the day (UTC) at which scores are evaluated.

@@ -89,6 +89,7 @@ class LearnerState:
         "eval_due",
         "first_active",
         "first_post_at",
+        "fixed_due",
         "last_active",
         "learner_id",
         "open",
@@ -118,6 +119,8 @@ class LearnerState:
         self.checked: dict[str, float] = {}
         #: Next dropout-risk evaluation time (INF: not scheduled).
         self.eval_due = INF
+        #: The earliest due time that activity does not move (never-posted, prompts).
+        self.fixed_due = INF
         self.due = INF
 
     @property

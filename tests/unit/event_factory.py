@@ -35,65 +35,148 @@ def actor(user: str, role: Role = Role.LEARNER) -> Actor:
     return Actor(user_id=user, role=role)
 
 
-def thread(h: float, user: str, post_id: str, *, role: Role = Role.LEARNER,
-           question: bool = False, course: str = COURSE) -> PostCreated:
+def thread(
+    h: float,
+    user: str,
+    post_id: str,
+    *,
+    role: Role = Role.LEARNER,
+    question: bool = False,
+    course: str = COURSE,
+) -> PostCreated:
     return PostCreated(
-        event_id=_id("e"), occurred_at=at(h), course_id=course, actor=actor(user, role),
-        post_id=post_id, thread_id=post_id, post_kind="thread",
-        thread_type="question" if question else "discussion", title=f"title {post_id}",
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user, role),
+        post_id=post_id,
+        thread_id=post_id,
+        post_kind="thread",
+        thread_type="question" if question else "discussion",
+        title=f"title {post_id}",
     )
 
 
-def response(h: float, user: str, post_id: str, thread_id: str, *, role: Role = Role.LEARNER,
-             course: str = COURSE) -> PostCreated:
+def response(
+    h: float,
+    user: str,
+    post_id: str,
+    thread_id: str,
+    *,
+    role: Role = Role.LEARNER,
+    course: str = COURSE,
+) -> PostCreated:
     return PostCreated(
-        event_id=_id("e"), occurred_at=at(h), course_id=course, actor=actor(user, role),
-        post_id=post_id, thread_id=thread_id, parent_post_id=thread_id, post_kind="response",
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user, role),
+        post_id=post_id,
+        thread_id=thread_id,
+        parent_post_id=thread_id,
+        post_kind="response",
     )
 
 
-def comment(h: float, user: str, post_id: str, thread_id: str, parent: str, *,
-            role: Role = Role.LEARNER, course: str = COURSE) -> PostCreated:
+def comment(
+    h: float,
+    user: str,
+    post_id: str,
+    thread_id: str,
+    parent: str,
+    *,
+    role: Role = Role.LEARNER,
+    course: str = COURSE,
+) -> PostCreated:
     return PostCreated(
-        event_id=_id("e"), occurred_at=at(h), course_id=course, actor=actor(user, role),
-        post_id=post_id, thread_id=thread_id, parent_post_id=parent, post_kind="comment",
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user, role),
+        post_id=post_id,
+        thread_id=thread_id,
+        parent_post_id=parent,
+        post_kind="comment",
     )
 
 
 def vote(h: float, user: str, post_id: str, course: str = COURSE) -> PostVoted:
-    return PostVoted(event_id=_id("e"), occurred_at=at(h), course_id=course, actor=actor(user),
-                     post_id=post_id, thread_id=post_id)
+    return PostVoted(
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user),
+        post_id=post_id,
+        thread_id=post_id,
+    )
 
 
 def deleted(h: float, user: str, post_id: str, course: str = COURSE) -> PostDeleted:
-    return PostDeleted(event_id=_id("e"), occurred_at=at(h), course_id=course, actor=actor(user),
-                       post_id=post_id, thread_id=post_id)
+    return PostDeleted(
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user),
+        post_id=post_id,
+        thread_id=post_id,
+    )
 
 
 def activity(h: float, user: str, course: str = COURSE) -> ActivityRecorded:
-    return ActivityRecorded(event_id=_id("e"), occurred_at=at(h), course_id=course,
-                            actor=actor(user), learner_id=user, activity_kind="video")
+    return ActivityRecorded(
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user),
+        learner_id=user,
+        activity_kind="video",
+    )
 
 
 def enrolled(h: float, user: str, course: str = COURSE) -> EnrollmentActivated:
-    return EnrollmentActivated(event_id=_id("e"), occurred_at=at(h), course_id=course,
-                               actor=actor(user), learner_id=user)
+    return EnrollmentActivated(
+        event_id=_id("e"), occurred_at=at(h), course_id=course, actor=actor(user), learner_id=user
+    )
 
 
 def unenrolled(h: float, user: str, course: str = COURSE) -> EnrollmentDeactivated:
-    return EnrollmentDeactivated(event_id=_id("e"), occurred_at=at(h), course_id=course,
-                                 actor=actor(user), learner_id=user)
+    return EnrollmentDeactivated(
+        event_id=_id("e"), occurred_at=at(h), course_id=course, actor=actor(user), learner_id=user
+    )
 
 
-def reflection(h: float, user: str, rid: str, prompt: str, *, shared: bool = False,
-               course: str = COURSE) -> ReflectionSubmitted:
-    return ReflectionSubmitted(event_id=_id("e"), occurred_at=at(h), course_id=course,
-                               actor=actor(user), reflection_id=rid, prompt_id=prompt,
-                               shared=shared, word_count=50)
+def reflection(
+    h: float, user: str, rid: str, prompt: str, *, shared: bool = False, course: str = COURSE
+) -> ReflectionSubmitted:
+    return ReflectionSubmitted(
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user),
+        reflection_id=rid,
+        prompt_id=prompt,
+        shared=shared,
+        word_count=50,
+    )
 
 
-def reflection_comment(h: float, user: str, rid: str, author: str, *, prompt: str = "p1",
-                       role: Role = Role.LEARNER, course: str = COURSE) -> ReflectionCommented:
-    return ReflectionCommented(event_id=_id("e"), occurred_at=at(h), course_id=course,
-                               actor=actor(user, role), reflection_id=rid, prompt_id=prompt,
-                               comment_id=_id("c"), reflection_author_id=author)
+def reflection_comment(
+    h: float,
+    user: str,
+    rid: str,
+    author: str,
+    *,
+    prompt: str = "p1",
+    role: Role = Role.LEARNER,
+    course: str = COURSE,
+) -> ReflectionCommented:
+    return ReflectionCommented(
+        event_id=_id("e"),
+        occurred_at=at(h),
+        course_id=course,
+        actor=actor(user, role),
+        reflection_id=rid,
+        prompt_id=prompt,
+        comment_id=_id("c"),
+        reflection_author_id=author,
+    )

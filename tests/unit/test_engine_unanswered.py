@@ -29,8 +29,11 @@ def run(events, rules=None, until_h=24 * 10):
 
 
 def fired(alerts, rule=None):
-    return [(a.rule, a.subject_id, a.fired_at) for a in alerts
-            if a.action == "fire" and (rule is None or a.rule == rule)]
+    return [
+        (a.rule, a.subject_id, a.fired_at)
+        for a in alerts
+        if a.action == "fire" and (rule is None or a.rule == rule)
+    ]
 
 
 def test_unanswered_thread_warns_breaches_and_escalates_at_their_times():
@@ -47,12 +50,14 @@ def test_unanswered_thread_warns_breaches_and_escalates_at_their_times():
 
 
 def test_reply_from_someone_else_resolves_and_self_reply_or_vote_does_not():
-    alerts = run([
-        thread(0, "ann", "t1"),
-        response(2, "ann", "r0", "t1"),  # self-reply
-        vote(3, "bob", "t1"),
-        response(30, "bob", "r1", "t1"),
-    ])
+    alerts = run(
+        [
+            thread(0, "ann", "t1"),
+            response(2, "ann", "r0", "t1"),  # self-reply
+            vote(3, "bob", "t1"),
+            response(30, "bob", "r1", "t1"),
+        ]
+    )
     assert fired(alerts, "unanswered_post")[0] == ("unanswered_post", "t1", at(24))
     resolves = [(a.rule, a.fired_at, a.reasons) for a in alerts if a.action == "resolve"]
     assert ("unanswered_post", at(30), ("a reply arrived",)) in resolves
@@ -66,28 +71,44 @@ def test_question_sla_is_shorter_and_staff_threads_are_not_watched():
 
 def test_only_staff_replies_count_when_configured():
     rules = CourseRules(unanswered=UnansweredConfig(replies_from="staff", escalate_after=None))
-    alerts = run([thread(0, "ann", "t1"), response(5, "bob", "r1", "t1"),
-                  comment(30, "tina", "c1", "t1", "r1", role=Role.TUTOR)], rules)
+    alerts = run(
+        [
+            thread(0, "ann", "t1"),
+            response(5, "bob", "r1", "t1"),
+            comment(30, "tina", "c1", "t1", "r1", role=Role.TUTOR),
+        ],
+        rules,
+    )
     # bob's reply does not count for ann's thread (bob's own first post is watched too)
     assert fired(alerts, "unanswered_post") == [
-        ("unanswered_post", "t1", at(24)), ("unanswered_post", "r1", at(29))]
+        ("unanswered_post", "t1", at(24)),
+        ("unanswered_post", "r1", at(29)),
+    ]
     assert {a.subject_id for a in alerts if a.action == "resolve" and a.fired_at == at(30)} == {
-        "t1", "r1"}
+        "t1",
+        "r1",
+    }
 
 
 def test_first_post_that_is_a_response_is_watched_later_ones_are_not():
-    alerts = run([
-        thread(0, "tina", "welcome", role=Role.STAFF),
-        response(1, "ann", "r1", "welcome"),  # ann's first post
-        response(2, "ann", "r2", "welcome"),  # not first
-    ], until_h=30)
+    alerts = run(
+        [
+            thread(0, "tina", "welcome", role=Role.STAFF),
+            response(1, "ann", "r1", "welcome"),  # ann's first post
+            response(2, "ann", "r2", "welcome"),  # not first
+        ],
+        until_h=30,
+    )
     assert [s for _, s, _ in fired(alerts, "unanswered_post")] == ["r1"]
 
 
 def test_deleting_the_post_resolves_and_reply_after_deadline_keeps_history():
     alerts = run([thread(0, "ann", "t1"), deleted(30, "ann", "t1")])
     assert [(a.rule, a.action, a.fired_at) for a in alerts][-1] == (
-        "unanswered_post", "resolve", at(30))
+        "unanswered_post",
+        "resolve",
+        at(30),
+    )
 
 
 def test_alert_id_is_deterministic_and_episode_is_the_post():
@@ -97,10 +118,19 @@ def test_alert_id_is_deterministic_and_episode_is_the_post():
 
 
 def test_business_hours_pause_the_clock_over_the_weekend():
-    calendar = BusinessCalendar(enabled=True, timezone="Europe/London", start=time(9),
-                                end=time(17), holidays=frozenset({date(2024, 1, 15)}))
-    rules = CourseRules(calendar=calendar, unanswered=replace(
-        UnansweredConfig(), business_hours=True, warn_at=None, escalate_after=None, sla=8 * HOUR))
+    calendar = BusinessCalendar(
+        enabled=True,
+        timezone="Europe/London",
+        start=time(9),
+        end=time(17),
+        holidays=frozenset({date(2024, 1, 15)}),
+    )
+    rules = CourseRules(
+        calendar=calendar,
+        unanswered=replace(
+            UnansweredConfig(), business_hours=True, warn_at=None, escalate_after=None, sla=8 * HOUR
+        ),
+    )
     # Friday 2024-01-12 16:00 UTC = 16:00 London: 1 h left Friday, Monday is a holiday,
     # so the remaining 7 h run Tuesday 09:00-16:00.
     alerts = run([thread(4 * 24 + 16, "ann", "t1")], rules, until_h=24 * 14)

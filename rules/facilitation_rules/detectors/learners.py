@@ -9,8 +9,8 @@ Rules and episodes (the episode makes the alert_id):
   Episode: the last activity time that started the silence. Resolved by any activity.
 - ``dropout_risk``: the score (``facilitation_rules.dropout``) evaluated once a day at
   ``evaluate_hour`` UTC while the learner is inactive; fires at or above ``threshold``.
-  Episode: the day it first crossed. Resolved when activity brings the score below
-  ``threshold - hysteresis``.
+  Episode: the day it first crossed. Resolved when the learner is active again (the score
+  is then re-evaluated from scratch once they have been inactive again).
 - ``reflection.overdue``: prompts of the pack past their due time that the learner has not
   answered. Episode: the missing prompt ids; a newly missed prompt supersedes the open alert
   with a wider one. Resolved when every listed prompt is answered.
@@ -20,6 +20,7 @@ Unenrolment resolves everything open and stops the clocks; staff are never learn
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from facilitation_rules import dropout
@@ -28,7 +29,7 @@ from facilitation_rules.conditions import passes
 from facilitation_rules.detectors.emit import Output, Update, alert, day_word, iso_day, utc
 from facilitation_rules.event_codec import format_time
 from facilitation_rules.events import PostCreated, ReflectionSubmitted
-from facilitation_rules.rule_config import DAY, HOUR, CourseRules
+from facilitation_rules.rule_config import DAY, HOUR, CourseRules, DropoutConfig
 from facilitation_rules.state import INF, NO_TIME, CourseState, LearnerState
 from facilitation_rules.subjects import (
     ACTIVE,
@@ -70,11 +71,11 @@ def apply(
     elif state.due <= t:
         tick(state, t, rules, cohort, out)  # per-subject event time: deadlines first
     was_enrolled = enrolled(state, rules)
-    if op == ACTIVE:
-        if _touch(state, t, u, out, rules, cohort) or state.due == INF:
+    if op == ACTIVE:  # the hot path: most events are plain activity
+        if _touch(state, t, u, out, rules, cohort) or not was_enrolled or state.unenrolled:
             _set_due(state, rules)
-        elif state.eval_due < state.due:
-            state.due = state.eval_due
+        else:
+            state.due = _due_after_activity(state, rules)
         if not was_enrolled and enrolled(state, rules):
             out.append(Update(course_key(state.course_id), COURSE_JOINED, ev, t))
         return state, out
@@ -136,8 +137,11 @@ def _touch(
     if day not in state.days:
         state.days.add(day)
         out.append(Update(course_key(state.course_id), COURSE_ACTIVE_DAY, u.event, t))
-    if state.eval_due == INF and rules.dropout.enabled:
-        state.eval_due = _slot(t + rules.dropout.min_inactive_days * DAY, rules)
+    if rules.dropout.enabled and DROPOUT not in state.open:
+        # scored only once inactive for min_inactive_days: move the evaluation past that
+        earliest = t + rules.dropout.min_inactive_days * DAY
+        if state.eval_due < earliest or state.eval_due == INF:
+            state.eval_due = _slot(earliest, rules)
     if not state.open:
         return False
     changed = False
@@ -146,11 +150,10 @@ def _touch(
         changed = True
     if DROPOUT in state.open:
         cfg = rules.dropout
-        risk, _ = _risk(state, t, rules, cohort)
-        if risk < cfg.threshold - cfg.hysteresis:
-            out.append(_resolve(state, DROPOUT, t, f"active again (risk now {risk:.2f})"))
-            state.eval_due = _slot(t + cfg.min_inactive_days * DAY, rules)
-            changed = True
+        risk = _score(state, t, rules, cohort)[0]
+        out.append(_resolve(state, DROPOUT, t, f"active again (risk now {risk:.2f})"))
+        state.eval_due = _slot(t + cfg.min_inactive_days * DAY, rules)
+        changed = True
     return changed
 
 
@@ -189,7 +192,7 @@ def tick(
             _prompt_due(state, due, rules, out)
         else:
             _evaluate_dropout(state, due, rules, cohort, out)
-    state.due = min(_components(state, rules))[0]
+    _set_due(state, rules)
     return state, out
 
 
@@ -228,7 +231,23 @@ def _components(state: LearnerState, rules: CourseRules) -> list[tuple[float, st
 
 
 def _set_due(state: LearnerState, rules: CourseRules) -> None:
-    state.due = min(_components(state, rules))[0]
+    found = _components(state, rules)
+    state.due = min(found)[0]
+    state.fixed_due = min(
+        (due for due, name in found if name in (NEVER_POSTED, OVERDUE)), default=INF
+    )
+
+
+def _due_after_activity(state: LearnerState, rules: CourseRules) -> float:
+    """``_set_due`` for an enrolled learner whose activity moved only went-quiet and dropout."""
+    due = min(state.fixed_due, state.eval_due if rules.dropout.enabled else INF)
+    silent = rules.silent
+    if silent.enabled and silent.went_quiet_days is not None and WENT_QUIET not in state.open:
+        quiet = state.last_active + silent.went_quiet_days * DAY
+        end = rules.course_end if rules.course_end is not None else INF
+        if quiet < due and quiet <= end and state.checked.get(WENT_QUIET) != quiet:
+            due = quiet
+    return due
 
 
 def _base(state: LearnerState, rules: CourseRules) -> float:
@@ -293,25 +312,75 @@ def _evaluate_dropout(
         return
     if inactive > max(dropout.RECENCY_CAP_WEEKS * 7, 2 * cfg.window_days) * DAY:
         return  # every feature is flat from here on: the score cannot change
-    risk, reasons = _risk(state, at, rules, cohort)
+    risk, z, active_recent = _score(state, at, rules, cohort)
     if risk >= cfg.threshold:
+        reasons = _reasons(state, at, rules, cohort)
         _fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, {"risk_score": round(risk, 3)})
         if DROPOUT in state.open:
             return
-    state.eval_due = at + DAY
+    # Skip ahead: without new activity the logit rises by at most ``_max_rise`` a day, so
+    # no evaluation before the gap to the threshold could close can fire.
+    state.eval_due = at + DAY * _days_before_crossing(_logit(cfg.threshold) - z, active_recent, cfg)
+
+
+def _vector(
+    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
+) -> tuple[dropout.Features, dict[str, float]]:
+    feats = dropout.features_at(state, at, cohort, rules.dropout.window_days)
+    vector = feats.vector()
+    if cohort is None:  # no course aggregate here: neutral
+        vector["cohort"] = rules.dropout.reference.get("cohort", 0.0)
+    return feats, vector
+
+
+def _score(
+    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
+) -> tuple[float, float, int]:
+    """The score, its logit, and the active days in the recent window."""
+    cfg = rules.dropout
+    feats, vector = _vector(state, at, rules, cohort)
+    z = dropout.logit(vector, cfg.intercept, cfg.weights)
+    return dropout.sigmoid(z), z, feats.active_recent
+
+
+def _reasons(
+    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
+) -> tuple[str, ...]:
+    cfg = rules.dropout
+    feats, vector = _vector(state, at, rules, cohort)
+    return dropout.reasons(feats, vector, cfg.weights, cfg.reference, cfg.max_reasons)
 
 
 def _risk(
     state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
 ) -> tuple[float, tuple[str, ...]]:
-    cfg = rules.dropout
-    feats = dropout.features_at(state, at, cohort, cfg.window_days)
-    vector = feats.vector()
-    reference = cfg.reference
-    if cohort is None:
-        vector["cohort"] = reference.get("cohort", 0.0)  # no course aggregate: neutral
-    risk = dropout.score(vector, cfg.intercept, cfg.weights)
-    return risk, dropout.reasons(feats, vector, cfg.weights, reference, cfg.max_reasons)
+    return _score(state, at, rules, cohort)[0], _reasons(state, at, rules, cohort)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _days_before_crossing(gap: float, active_recent: int, cfg: DropoutConfig) -> int:
+    """Whole days that must pass, without activity, before the logit can rise by ``gap``.
+
+    A safe upper bound of the rise: recency adds |w_recency|/7 a day (the cap only slows
+    it) and the course average can drift by at most one active day a day; in addition, each
+    active day leaving the recent window moves active_days by 7/window, trend by twice that
+    and cohort by that - which can happen only ``active_recent`` times.
+    """
+    if gap <= 0:
+        return 1
+    w = cfg.weights
+    per_day = 7.0 / cfg.window_days
+    slow = abs(w.get("recency", 0.0)) / 7.0 + per_day * abs(w.get("cohort", 0.0)) + 1e-9
+    fast = per_day * (
+        abs(w.get("active_days", 0.0)) + 2 * abs(w.get("trend", 0.0)) + abs(w.get("cohort", 0.0))
+    )
+    if (slow + fast) * active_recent >= gap:
+        return max(1, int(gap / (slow + fast)))
+    return max(1, int(active_recent + (gap - (slow + fast) * active_recent) / slow))
 
 
 def risk_now(
