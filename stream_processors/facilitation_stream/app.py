@@ -93,10 +93,6 @@ class WorkerState:
         return sum(len(index) for index in self.due.values())
 
 
-def _ts(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
-
-
 def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None) -> faust.App:
     """Build the worker app. ``sink`` receives routed alerts (``sink.route(alert)``)."""
     broker = ";".join(f"kafka://{host}" for host in settings.kafka_bootstrap.split(","))
@@ -142,8 +138,8 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
         "subjects", default=None, partitions=settings.topic_partitions,
         changelog_topic=changelog,
     )
-    subjects.key_serializer = "raw"
-    subjects.value_serializer = "facilitation_stored"
+    subjects.key_serializer = "raw"  # type: ignore[attr-defined]
+    subjects.value_serializer = "facilitation_stored"  # type: ignore[attr-defined]
     worker = WorkerState()
     dead = DeadLetters(app, settings)
     app.facilitation = worker  # type: ignore[attr-defined]
@@ -178,7 +174,7 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
                         marks=dict(stored.marks) if stored else {})
         if mark is not None:
             record.marks[mark[0]] = mark[1]
-        record.due = _ts(step.next_due)
+        record.due = step.next_due
         subjects[key.encode()] = record
         if record.due is not None:
             worker.schedule(key, record.due, partition)

@@ -32,8 +32,8 @@ class Step:
     alerts: list[Alert] = field(default_factory=list)
     #: Updates for other subjects: (subject key, item), sent through the updates topic.
     derived: list[tuple[str, Any]] = field(default_factory=list)
-    #: The subject's next deadline, or None for none.
-    next_due: datetime | None = None
+    #: The subject's next deadline (UTC epoch seconds), or None for none.
+    next_due: float | None = None
     #: False when the state is unchanged: the worker then writes nothing to the table.
     changed: bool = True
     #: Why the item cannot be used (e.g. a reply to an unknown thread): dead-lettered.

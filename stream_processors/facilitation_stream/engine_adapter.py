@@ -1,0 +1,90 @@
+"""The rules engine as the Faust worker drives it (``SubjectEngine``).
+
+The same pure functions as ``facilitation replay`` (``facilitation_rules.engine``): an event
+is routed to the subjects it touches; the first is applied here, on the partition of the
+event's key, and the others travel the updates topic to their own partitions. Course
+aggregates (``C|course``) used for cohort comparisons live on one partition; workers keep
+the latest copy they applied (see "Limits" in docs/decisions/0002-live-engine.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from facilitation_rules import engine
+from facilitation_rules.alerts import Alert
+from facilitation_rules.detectors.emit import Update
+from facilitation_rules.events import Event
+from facilitation_rules.packs import Pack, load_pack
+from facilitation_rules.rule_config import CourseRules
+from facilitation_rules.state import INF, CourseState
+from facilitation_rules.subjects import POST_REPLY, THREAD_REPLY
+from facilitation_stream.processing import Step
+
+_REPLIES = (POST_REPLY, THREAD_REPLY)
+
+
+class RulesEngine:
+    """``SubjectEngine`` over the rule pack at ``rules_path`` (the shipped default if None)."""
+
+    def __init__(self, rules_path: str | None) -> None:
+        self._pack: Pack = load_pack(rules_path)
+        self._cohorts: dict[str, CourseState] = {}
+        self._lock = threading.Lock()
+
+    # -- engine.Context ------------------------------------------------------------------
+    def rules_for(self, course_id: str) -> CourseRules | None:
+        return self._pack.rules_for(course_id)
+
+    def cohort(self, course_id: str) -> CourseState | None:
+        return self._cohorts.get(course_id)
+
+    # -- SubjectEngine -------------------------------------------------------------------
+    def subject_key(self, event: Event) -> str:
+        return engine.subject_key(event)
+
+    def apply(self, key: str, state: Any | None, item: Any) -> Step:
+        derived: list[tuple[str, Any]] = []
+        if isinstance(item, Update):
+            update = item
+        else:
+            routed = engine.route(item)
+            mine = [u for u in routed if u.key == key]
+            derived = [(u.key, u) for u in routed if u.key != key]
+            if not mine:
+                return Step(state=state, derived=derived, changed=False)
+            update = mine[0]
+            derived += [(u.key, u) for u in mine[1:]]
+        if state is None and update.op in _REPLIES:
+            return Step(state=None, rejected=f"reply to unknown post {key.split('|', 2)[-1]!r}")
+        new_state, outputs = engine.apply(key, state, update, self)
+        if isinstance(new_state, CourseState):
+            self._cohorts[new_state.course_id] = new_state
+        return self._step(new_state, outputs, derived)
+
+    def tick(self, key: str, state: Any | None, now: datetime) -> Step:
+        new_state, outputs = engine.tick(key, state, now.timestamp(), self)
+        return self._step(new_state, outputs, [])
+
+    def reload(self, source: str) -> None:
+        pack = load_pack(source)  # PackError (a ValueError) lists every problem
+        with self._lock:
+            self._pack = pack
+
+    @staticmethod
+    def _step(state: Any, outputs: Any, derived: list[tuple[str, Any]]) -> Step:
+        alerts: list[Alert] = []
+        for output in outputs:
+            if type(output) is Update:
+                derived.append((output.key, output))
+            else:
+                alerts.append(output)
+        due = getattr(state, "due", INF)
+        return Step(
+            state=state,
+            alerts=alerts,
+            derived=derived,
+            next_due=None if due == INF else due,
+        )
