@@ -31,6 +31,7 @@ from facilitation_rules.routing import (
     needs_reroute,
     redistribute,
 )
+from facilitation_stream.metrics import Metrics, get_metrics
 from facilitation_stream.tutor_queue import Outcome, TutorQueue, affinity_keys
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,9 @@ class Router:
         default_tutor: str = "tutor-1",
         clock: Clock = wall_clock,
         notifier: Notifier | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or get_metrics()
         self.queue = queue
         self.rosters = rosters
         self.default_tutor = default_tutor
@@ -142,6 +145,8 @@ class Router:
             # The learner's open nudge sits with an off-shift tutor; this alert cannot wait.
             self.queue.reassign(outcome.nudge_id, "router", tutor_id, now=now, own_only=False,
                                 action="rerouted")
+        if outcome.status in ("created", "merged"):
+            self.metrics.nudges_enqueued.labels(rule=alert.rule).inc()
         if outcome.status == "created":
             self._record_assignment(tutor_id, outcome.nudge_id, now)
             if self.notifier is not None and roster is not None:
