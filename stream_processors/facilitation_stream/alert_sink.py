@@ -1,32 +1,24 @@
-"""Where the worker's alerts go: the tutor queues in Redis.
+"""Where the worker's alerts go: the router, which puts them in tutor queues in Redis.
 
-With a roster (``FACILITATION_ROSTER_PATH``) the router picks a tutor per alert; without
-one, every alert lands in the default tutor's queue. Either way enqueueing is idempotent
-by ``alert_id``, so alerts repeated by at-least-once delivery make one nudge.
+With a roster (``FACILITATION_ROSTER_PATH``, a file or a folder, hot reloaded) the router
+picks a tutor per alert; for a course without one, alerts land in the default tutor's
+queue. Enqueueing is idempotent by ``alert_id``, so alerts repeated by at-least-once
+delivery make one nudge.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from facilitation_rules.alerts import Alert
+from facilitation_rules.roster import Roster
+from facilitation_stream.router import RosterFiles, Router
 from facilitation_stream.settings import Settings
 from facilitation_stream.tutor_queue import TutorQueue, connect
 
 
-class QueueSink:
-    """Routes every alert to one tutor queue (no roster configured)."""
-
-    def __init__(self, queue: TutorQueue, tutor_id: str) -> None:
-        self.queue = queue
-        self.tutor_id = tutor_id
-
-    def route(self, alert: Alert) -> Any:
-        if alert.action == "resolve":
-            return self.queue.alert_resolved(alert.alert_id)
-        return self.queue.enqueue(alert, self.tutor_id)
+def _no_roster(course_id: str) -> Roster | None:
+    return None
 
 
-def build_sink(settings: Settings) -> Any:
+def build_sink(settings: Settings) -> Router:
     queue = TutorQueue(connect(settings.redis_url.get_secret_value()))
-    return QueueSink(queue, settings.default_tutor)
+    rosters = RosterFiles(settings.roster_path) if settings.roster_path else _no_roster
+    return Router(queue, rosters, default_tutor=settings.default_tutor)
