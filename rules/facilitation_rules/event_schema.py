@@ -26,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from facilitation_rules.events import REGISTRY, Actor, Event
+from facilitation_rules.events import NAMESPACE, REGISTRY, Actor, Event
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -147,7 +147,11 @@ def breaking_changes(old: dict[str, Schema], new: dict[str, Schema]) -> list[str
 
 
 def load_dir(directory: Path) -> dict[str, Schema]:
-    return {p.name: json.loads(p.read_text("utf-8")) for p in sorted(directory.glob("*.json"))}
+    """The committed event schemas (``schemas/`` also holds other files, e.g. rule packs)."""
+    return {
+        p.name: json.loads(p.read_text("utf-8"))
+        for p in sorted(directory.glob(f"{NAMESPACE}.*.json"))
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,12 +124,15 @@ def _activity(
         ctx = record.get("context")
         if type(ctx) is not dict:
             ctx = context_of(record)
+        user_id = ctx.get("user_id")
+        course_id = ctx.get("course_id")
         data = record.get("event")
         if type(data) is not dict:
-            data = payload_of(record)
+            if object_keys or type(user_id) is not int or type(course_id) is not str:
+                data = payload_of(record)
+            # A page view's payload (the request's GET/POST, as a string) is not needed.
             if type(data) is not dict:
-                data = EMPTY  # e.g. a browser problem_check's form-encoded answers
-        user_id = ctx.get("user_id")
+                data = EMPTY  # or e.g. a browser problem_check's form-encoded answers
         if type(user_id) is int and not about_learner:
             user = str(user_id)
             username = record.get("username") or ctx.get("username")
@@ -138,7 +141,6 @@ def _activity(
             if found is None:
                 return []  # an anonymous visitor: nobody to facilitate
             user = found
-        course_id = ctx.get("course_id")
         if not course_id or type(course_id) is not str:
             course_id = course_of(record, ctx, data, name)
             if course_id is None:

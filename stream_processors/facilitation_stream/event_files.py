@@ -83,6 +83,11 @@ def read_events(
         yield from reader.read_file(os.fspath(path))
 
 
+def _is_contract(record: dict[str, Any]) -> bool:
+    event_type = record.get("event_type")
+    return "event_id" in record and type(event_type) is str and event_type.startswith(NAMESPACE)
+
+
 class _Reader:
     """One read over several files: shares the stats and the post -> thread index."""
 
@@ -125,22 +130,37 @@ class _Reader:
             break
         else:
             return  # an empty file
+        # The hot loop of a whole log: one parse and one translation per line, the rest
+        # of _handle inlined; every exception is sorted out by _reject.
         stats = self.stats
-        handle = self._handle
+        threads = self.threads
+        contract_only = self.fmt == "contract"
+        contract_too = self.fmt == "auto"
         number -= 1
         for line in itertools.chain((first,), stream):
             number += 1
-            try:
-                record = parse_line(line)
-            except TrackingLogError as err:
-                stats.read += 1
-                self._malformed(path, number, str(err))
-                continue
-            if record is not None:
-                stats.read += 1
-                yield from handle(path, number, record)
             if not number % _PROGRESS_EVERY:
                 stats.position = start + raw.tell()
+            if line.isspace():
+                continue
+            stats.read += 1
+            record = None
+            try:
+                record = parse_line(line)
+                if record is None:
+                    continue
+                if contract_only or (contract_too and _is_contract(record)):
+                    events = [from_dict(record)]
+                else:
+                    events = translate(record, threads)
+            except Exception as err:
+                self._reject(path, number, record, err)
+                continue
+            if events:
+                stats.events += len(events)
+                yield from events
+            else:
+                stats.ignored += 1
 
     def _read_document(self, path: str, number: int, data: bytes) -> Iterator[Event]:
         self.stats.read += 1
@@ -159,38 +179,36 @@ class _Reader:
 
     def _handle(self, path: str, number: int, record: dict[str, Any]) -> list[Event]:
         """The events of one record, or [] with the reason recorded in the stats."""
-        stats = self.stats
-        fmt = self.fmt
         try:
-            if fmt == "contract" or (
-                fmt == "auto"
-                and "event_id" in record
-                and str(record.get("event_type", "")).startswith(NAMESPACE)
-            ):
+            if self.fmt == "contract" or (self.fmt == "auto" and _is_contract(record)):
                 events = [from_dict(record)]
             else:
                 events = translate(record, self.threads)
-        except UnknownTrackingEvent as err:
-            stats.unknown[err.event_type] += 1
-            return []
-        except UnknownEventType:
-            event_type = str(record.get("event_type"))
-            if not event_type.startswith(NAMESPACE):  # --format contract on something else
-                self._malformed(path, number, f"not a contract event: {event_type!r:.80}")
-                return []
-            stats.unknown[event_type] += 1
-            return []
-        except (TrackingLogError, EventDecodeError) as err:
-            self._malformed(path, number, str(err))
-            return []
-        except Exception as err:  # bad input must never stop a run; say what it was
-            self._malformed(path, number, f"cannot translate: {type(err).__name__}: {err}")
+        except Exception as err:
+            self._reject(path, number, record, err)
             return []
         if events:
-            stats.events += len(events)
+            self.stats.events += len(events)
         else:
-            stats.ignored += 1
+            self.stats.ignored += 1
         return events
+
+    def _reject(
+        self, path: str, number: int, record: dict[str, Any] | None, err: Exception
+    ) -> None:
+        """Count a record that gave no events for a reason: unknown type or malformed."""
+        if isinstance(err, UnknownTrackingEvent):
+            self.stats.unknown[err.event_type] += 1
+        elif isinstance(err, UnknownEventType) and record is not None:
+            event_type = str(record.get("event_type"))
+            if event_type.startswith(NAMESPACE):
+                self.stats.unknown[event_type] += 1
+            else:  # --format contract on something else
+                self._malformed(path, number, f"not a contract event: {event_type!r:.80}")
+        elif isinstance(err, TrackingLogError | EventDecodeError):
+            self._malformed(path, number, str(err))
+        else:  # bad input must never stop a run; say what it was
+            self._malformed(path, number, f"cannot translate: {type(err).__name__}: {err}")
 
     def _malformed(self, path: str, number: int, reason: str) -> None:
         self.stats.malformed.append(Malformed(path, number, reason))
