@@ -37,8 +37,10 @@ def nudge_id_for(alert_id: str) -> str:
 
 
 def merge_key(alert: Alert) -> str:
-    """Alerts about the same learner in the same course share one open nudge."""
-    return f"{alert.course_id}|{alert.learner_id}"
+    """Alerts about the same learner in the same course share one open nudge; escalations
+    (for a lead) are kept apart from the tutor's nudge they escalate."""
+    lead = "|lead" if alert.details.get("escalate") else ""
+    return f"{alert.course_id}|{alert.learner_id}{lead}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -126,13 +126,20 @@ class Router:
             return self.queue.enqueue(alert, self.default_tutor, now=now)
         roster = self.roster(alert.course_id)
         tutor_id, why = self.default_tutor, "no roster for this course"
-        if roster is not None:
+        loads = self.loads(now) if roster is not None else {}
+        lead = (
+            escalation_target(roster, "", now, loads)
+            if roster is not None and alert.details.get("escalate") else None
+        )
+        if lead:
+            tutor_id, why = lead, "escalation: a lead"
+        elif roster is not None:
             try:
                 decision = assign(
                     roster,
                     Request.from_alert(alert),
                     now,
-                    loads=self.loads(now),
+                    loads=loads,
                     affinity=self._affinity(alert),
                     cursor=self._cursor(alert),
                 )

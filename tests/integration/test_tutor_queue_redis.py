@@ -223,3 +223,15 @@ def test_redis_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
         client.close()
     finally:
         devservices("stop", "redis")
+
+
+def test_escalation_alerts_go_to_a_lead_in_their_own_nudge(queue: TutorQueue) -> None:
+    roster = load_roster(ROOT / "rules/facilitation_rules/packs/roster.example.yaml")
+    router = Router(queue, lambda course: roster, clock=lambda: T0)
+    first = router.route(alert("p1"))
+    escalation = Alert(**{**{f: getattr(alert("p1"), f) for f in Alert.__dataclass_fields__},
+                          "alert_id": "unanswered_post.escalation:x", "severity": "urgent",
+                          "details": {"escalate": True, "route": "lead", "thread_id": "t1"}})
+    lead = router.route(escalation)
+    assert lead.status == "created" and lead.nudge_id != first.nudge_id
+    assert lead.tutor_id == "ana"  # the lead on shift at 13Z
