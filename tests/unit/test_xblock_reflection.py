@@ -102,7 +102,7 @@ def test_lone_surrogate_and_unknown_reflection(kvs, emitter) -> None:
 def test_due_date_closes_submissions_not_comments(kvs, emitter) -> None:
     call(block_for(kvs, "1"), "submit", {"text": "On time.", "share": True})
     past = datetime.now(UTC) - timedelta(days=1)
-    late = make_block(ReflectionXBlock, kvs, "2", fields={"due": past})
+    late = make_block(ReflectionXBlock, kvs, "2", fields={"due_date": past})
     reply = call(late, "submit", {"text": "Too late."})
     assert not reply["ok"] and "due date" in reply["error"]
     rid = json.loads(late.student_view().json_init_args["state"])["community"][0]["id"]

@@ -8,7 +8,7 @@ validated, stored, then announced: ``ReflectionSubmitted`` (submit and share) an
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from web_fragments.fragment import Fragment
@@ -39,7 +39,9 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
         multiline_editor=True,
         scope=Scope.settings,
     )
-    due = DateTime(
+    # Not named ``due``: runtimes treat ``due`` as the inherited subsection date (and the
+    # workbench overwrites it on every request); this one is the reflection's own.
+    due_date = DateTime(
         display_name=mark("Due date"),
         help=mark("Optional. After it, learners can read and comment but not submit."),
         default=None,
@@ -54,15 +56,16 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
     reflection = Dict(default={}, scope=Scope.user_state)
     shared = Dict(default={}, scope=Scope.user_state_summary)
 
-    editable_fields = ("display_name", "prompt", "due", "tutors")
+    editable_fields = ("display_name", "prompt", "due_date", "tutors")
 
     def student_view(self, context: Any = None) -> Fragment:
         _ = self.gettext()
         prefix = dom_prefix(usage_id(self))
-        due = (_("Due: {date}").format(date=self.stamp(self.due)) if self.due else "")
+        due = self._due()
+        due_text = _("Due: {date}").format(date=self.stamp(due)) if due else ""
         labels = {
             "prefix": prefix, "display_name": self.display_name, "prompt": self.prompt,
-            "due": due, "text_label": _("Your reflection"),
+            "due": due_text, "text_label": _("Your reflection"),
             "privacy_hint": _("Private: only you and the course team can read it, unless you "
                               "share it with your peers. Up to {limit} characters.").format(
                                   limit=MAX_BODY_CHARS),
@@ -97,11 +100,15 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
             "closed": self._closed(),
         }
 
+    def _due(self) -> datetime | None:
+        due: datetime | None = self.due_date
+        if due is not None and due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)  # dates the LMS stores without a zone are UTC
+        return due
+
     def _closed(self) -> bool:
-        if self.due is None:
-            return False
-        due = self.due if self.due.tzinfo else self.due.replace(tzinfo=UTC)  # LMS dates are UTC
-        return bool(self.now() > due)
+        due = self._due()
+        return due is not None and self.now() > due
 
     @XBlock.json_handler
     def refresh(self, data: Any, suffix: str = "") -> dict[str, Any]:

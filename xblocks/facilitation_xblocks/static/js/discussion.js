@@ -128,4 +128,5 @@ function FacilitationDiscussion(runtime, element, args) {
   });
 
   render(init.threads);
+  root.setAttribute('data-fx-ready', 'true');  /* handlers bound */
 }

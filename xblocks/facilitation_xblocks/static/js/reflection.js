@@ -97,4 +97,5 @@ function FacilitationReflection(runtime, element, args) {
   });
 
   render(init);
+  root.setAttribute('data-fx-ready', 'true');  /* handlers bound */
 }
