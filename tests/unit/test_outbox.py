@@ -219,3 +219,30 @@ def test_null_emitter_is_a_no_op() -> None:
     emitter = NullEmitter()
     emitter.emit(post(1))
     assert emitter.flush(0)
+
+
+def test_metrics_count_appends_deliveries_and_failures(tmp_path: Path) -> None:
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry()
+    sent: list[tuple[str, bytes, bytes]] = []
+    calls: list[int] = []
+
+    def flaky(config: dict[str, Any]) -> FakeProducer:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KafkaConnectionError("down")
+        return FakeProducer(sent)
+
+    emitter = make(tmp_path / "o.db", flaky, XBlockMetrics(registry))
+    emitter.emit(post(1))
+    emitter.emit(post(2))
+    assert emitter.flush(5)
+    emitter.close()
+    value = registry.get_sample_value
+    assert value("facilitation_xblock_events_appended_total",
+                 {"event_type": PostCreated.event_type}) == 2
+    assert value("facilitation_xblock_events_delivered_total") == 2
+    assert value("facilitation_xblock_delivery_failures_total",
+                 {"reason": "KafkaConnectionError"}) == 1
+    assert value("facilitation_xblock_outbox_append_seconds_count") == 2

@@ -80,6 +80,19 @@ def test_staff_and_tutor_posts_are_marked(kvs, emitter) -> None:
     assert labels == [("staff", "Staff"), ("tutor", "Tutor")]
 
 
+@pytest.mark.parametrize(("attrs", "role"), [
+    ({"edx-platform.user_role": "instructor"}, Role.STAFF),
+    ({"edx-platform.user_role": "staff"}, Role.STAFF),
+    ({"edx-platform.user_role": "student"}, Role.LEARNER),
+    ({"edx-platform.username": "77"}, Role.TUTOR),  # tutors may be listed by username
+])
+def test_roles_from_the_lms_user_service(kvs, emitter, attrs, role) -> None:
+    block = block_for(kvs, "5")
+    block.runtime.service(block, "user").get_current_user().opt_attrs.update(attrs)
+    assert call(block, "post_thread", {"title": "T", "body": "b"})["ok"]
+    assert emitter.events[0].actor.role is role
+
+
 BAD = [
     ({"title": "T", "body": ""}, "empty"),
     ({"title": "T", "body": "   \n\t "}, "empty"),
