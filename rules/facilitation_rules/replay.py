@@ -27,12 +27,26 @@ class Replayer:
     """Tracks every subject in dicts and fires deadlines from one ``DueIndex``.
 
     ``rules_for`` maps a course id to its rules (None: no pack applies, nothing is tracked).
+    With ``global_clock=False`` feeding fires only each subject's own deadlines before its
+    updates (as a live worker between timer ticks); ``advance``/``finish`` fire the rest.
     """
 
-    __slots__ = ("_next", "_rules", "_rules_for", "alerts", "clock", "index", "states")
+    __slots__ = (
+        "_global",
+        "_next",
+        "_rules",
+        "_rules_for",
+        "alerts",
+        "clock",
+        "index",
+        "states",
+    )
 
-    def __init__(self, rules_for: Callable[[str], CourseRules | None]) -> None:
+    def __init__(
+        self, rules_for: Callable[[str], CourseRules | None], *, global_clock: bool = True
+    ) -> None:
         self._rules_for = rules_for
+        self._global = global_clock
         self._rules: dict[str, CourseRules | None] = {}
         self.states: dict[str, Any] = {}
         self.index = DueIndex()
@@ -55,7 +69,7 @@ class Replayer:
     # -- Driving -----------------------------------------------------------------------
     def feed(self, event: Event) -> None:
         t = event.occurred_at.timestamp()
-        if t >= self._next:
+        if t >= self._next and self._global:
             self.advance(t)
         if t > self.clock:
             self.clock = t

@@ -89,7 +89,10 @@ def _actor_active(ev: PostVoted | PostViewed, t: float) -> tuple[Update, ...]:
 
 
 def _post_deleted(ev: PostDeleted, t: float) -> tuple[Update, ...]:
-    return (Update(post_key(ev.course_id, ev.post_id), POST_DELETED, ev, t),)
+    update = Update(post_key(ev.course_id, ev.post_id), POST_DELETED, ev, t)
+    if ev.actor.role is not _LEARNER:
+        return (update,)
+    return (update, Update(learner_key(ev.course_id, ev.actor.user_id), ACTIVE, ev, t))
 
 
 def _reflection_submitted(ev: ReflectionSubmitted, t: float) -> tuple[Update, ...]:

@@ -92,8 +92,9 @@ def apply(
         if state.deleted:
             return state, _NONE
         state.deleted = True
-        out = _close(state, u.t, "the post was deleted")
-        return state, out
+        if state.answered_at is not None:
+            return state, _NONE  # already closed by its reply
+        return state, _close(state, u.t, "the post was deleted")
     return state, _NONE
 
 
@@ -183,7 +184,8 @@ def _reply(state: PostState, u: Update, cfg: UnansweredConfig, *, direct: bool) 
         )
     if state.answered_at is None and (cfg.replies_from == "anyone" or replier.role in _STAFF):
         state.answered_at = u.t
-        out.extend(_close(state, u.t, "a reply arrived"))
+        if not state.deleted:
+            out.extend(_close(state, u.t, "a reply arrived"))
     return out
 
 
