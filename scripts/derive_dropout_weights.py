@@ -43,7 +43,8 @@ DAY = 86400
 
 # -- data -------------------------------------------------------------------------------
 
-Daily = dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]  # (course, learner) -> day -> counts
+# (course, learner) -> day -> (events, posts, reflections, replies received)
+Daily = dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]
 
 
 def read_daily(path: str) -> Daily:
@@ -171,7 +172,7 @@ def fit(xs: list[list[float]], ys: list[int], l2: float, iterations: int = 25) -
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    m = [[*row, b[i]] for i, row in enumerate(a)]
     for col in range(n):
         pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
         m[col], m[pivot] = m[pivot], m[col]
