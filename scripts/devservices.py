@@ -17,6 +17,7 @@ nothing is started for it and it is used as given.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -144,7 +145,7 @@ def kafka_properties(data_dir: Path) -> str:
 def kafka_probe(timeout: float = 5.0) -> bool:
     """Ready = the broker answers a metadata request and lists itself as a live broker."""
     try:
-        from kafka import KafkaAdminClient  # noqa: PLC0415 - only present inside .venv
+        from kafka import KafkaAdminClient  # only present inside .venv
     except ImportError:
         return _port_open(KAFKA_PORT)
     try:
@@ -299,10 +300,8 @@ def stop(name: str) -> None:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):  # not our child: nothing to reap
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def start(names: list[str]) -> list[str]:
@@ -335,7 +334,7 @@ def main(argv: list[str]) -> int:
     elif cmd == "status":
         for name in ("kafka", "redis"):
             pid = Service(name).pid()
-            where = external(name) or ("running, pid %d" % pid if pid else "stopped")
+            where = external(name) or (f"running, pid {pid}" if pid else "stopped")
             print(f"{name}: {where}")
     elif cmd == "env":
         for key, value in env_exports().items():
