@@ -1,0 +1,42 @@
+"""The due index and the business calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from facilitation_rules.calendar import BusinessCalendar
+from facilitation_rules.deadlines import DueIndex
+
+
+def test_due_index_pops_only_what_is_due_earliest_first_with_lazy_rescheduling():
+    index = DueIndex()
+    index.schedule("a", 10.0)
+    index.schedule("b", 5.0)
+    index.schedule("c", 50.0)
+    index.schedule("a", 20.0)  # later: ignored, "a" stays due at 10
+    index.schedule("c", 7.0)  # earlier: moves
+    assert index.next_due() == 5.0 and len(index) == 3
+    assert list(index.pop_due(9.0)) == [(5.0, "b"), (7.0, "c")]
+    assert list(index.pop_due(9.0)) == []
+    assert list(index.pop_due(100.0)) == [(10.0, "a")]  # the stale 50.0 entry of "c" is skipped
+    assert index.next_due() == float("inf") and len(index) == 0
+
+
+def ts(*args: int) -> float:
+    return datetime(*args, tzinfo=UTC).timestamp()
+
+
+def test_calendar_always_on_and_business_hours_with_time_zone_and_holidays():
+    assert BusinessCalendar().add(100.0, 50.0) == 150.0
+    london = BusinessCalendar(
+        enabled=True,
+        timezone="Europe/London",
+        start=time(9),
+        end=time(17),
+        holidays=frozenset({date(2024, 7, 1)}),
+    )
+    # Friday 2024-06-28 16:00 BST (15:00 UTC) + 2 h: 1 h Friday, Monday is a holiday,
+    # 1 h on Tuesday from 09:00 BST (08:00 UTC)
+    assert london.add(ts(2024, 6, 28, 15), 2 * 3600) == ts(2024, 7, 2, 9)
+    # posted on a Sunday: the clock starts Monday 09:00
+    assert london.add(ts(2024, 6, 29, 12), 3600) == ts(2024, 7, 2, 9)  # Sat; Mon holiday
