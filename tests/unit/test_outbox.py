@@ -20,7 +20,7 @@ from facilitation_rules.event_codec import loads
 from facilitation_rules.events import Actor, PostCreated
 from facilitation_xblocks.emitter import EventEmitter, NullEmitter
 from facilitation_xblocks.metrics import XBlockMetrics
-from facilitation_xblocks.outbox import Outbox
+from facilitation_xblocks.outbox import Outbox, OutboxBusy
 from facilitation_xblocks.settings import DEFAULT_TOPIC, EmitterSettings
 
 
@@ -103,7 +103,7 @@ def test_only_one_outbox_delivers(tmp_path: Path) -> None:
 
 
 def test_appends_from_many_threads_all_land(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db")
+    box = Outbox(tmp_path / "o.db", busy_timeout_s=5.0)  # a loaded CI disk may be slow
 
     def write(t: int) -> None:
         for n in range(20):
@@ -188,17 +188,49 @@ def test_rows_left_at_close_are_sent_by_the_next_process(tmp_path: Path, metrics
     assert [loads(v).event_id for _, _, v in sent] == ["e1"]
 
 
-def test_emit_never_raises_when_the_outbox_cannot_be_written(tmp_path: Path, metrics,
-                                                            monkeypatch) -> None:
-    emitter = make(tmp_path / "o.db", lambda cfg: FakeProducer([]), metrics)
+def test_a_busy_outbox_spills_to_memory_then_to_disk_in_order(tmp_path: Path, metrics,
+                                                              monkeypatch) -> None:
+    sent: list[tuple[str, bytes, bytes]] = []
+    emitter = make(tmp_path / "o.db", lambda cfg: FakeProducer(sent), metrics)
+    real_append = emitter._outbox.append
+    busy = threading.Event()
+    busy.set()
+
+    def sometimes_busy(**row: Any) -> None:
+        if busy.is_set():
+            raise OutboxBusy("held by another process")
+        real_append(**row)
+
+    monkeypatch.setattr(emitter._outbox, "append", sometimes_busy)
+    emitter._stopping.set()  # hold the delivery thread so the spill is observable
+    emitter._thread.join()
+    for n in range(3):
+        emitter.emit(post(n))  # never raises, returns at once
+    busy.clear()
+    emitter.emit(post(3))  # queues behind the spilled ones to keep the order
+    assert emitter.stats()["spilled"] == 4 and emitter.depth() == 4
+    emitter._stopping.clear()
+    emitter._thread = threading.Thread(target=emitter._run, daemon=True)
+    emitter._thread.start()
+    assert emitter.flush(5)
+    emitter.close()
+    assert [loads(v).event_id for _, _, v in sent] == ["e0", "e1", "e2", "e3"]
+
+
+def test_a_full_spill_list_drops_with_a_count_never_an_exception(tmp_path: Path, metrics,
+                                                                 monkeypatch) -> None:
+    emitter = EventEmitter("127.0.0.1:1", "events", str(tmp_path / "o.db"), metrics=metrics,
+                           producer_factory=lambda cfg: FakeProducer([]), spill_max=1)
+    emitter._stopping.set()
+    emitter._thread.join()
 
     def broken(**_: Any) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(emitter._outbox, "append", broken)
     emitter.emit(post(1))
-    assert emitter.stats()["append_failures"] == 1
-    emitter.close()
+    emitter.emit(post(2))
+    assert emitter.stats()["spilled"] == 1 and emitter.stats()["append_failures"] == 1
 
 
 def test_settings_prefer_the_lms_bucket_then_the_environment() -> None:

@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -61,6 +62,7 @@ class EventEmitter:
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 5.0,
         idle_poll_s: float = 0.25,
+        spill_max: int = 10_000,
         producer_factory: ProducerFactory = _kafka_producer,
     ) -> None:
         self.topic = topic
@@ -88,42 +90,84 @@ class EventEmitter:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._counts_lock = threading.Lock()
-        self._counts = {"appended": 0, "append_failures": 0, "delivered": 0, "failures": 0}
+        self._counts = {"appended": 0, "spilled": 0, "append_failures": 0, "delivered": 0,
+                        "failures": 0}
+        self._spill: deque[dict[str, Any]] = deque()
+        self._spill_lock = threading.Lock()
+        self._spill_max = spill_max
         self._thread = threading.Thread(target=self._run, name="facilitation-outbox", daemon=True)
         self._thread.start()
 
     # ------------------------------------------------------------ request side
 
     def emit(self, event: Event) -> None:
-        """Store ``event`` durably for delivery; never raises, never touches the network."""
+        """Store ``event`` for delivery; never raises, never touches the network.
+
+        Normally the row is on disk before this returns. When other writers hold the outbox
+        past the request's budget, the event waits in a bounded in-memory spill list that
+        the delivery thread writes to the outbox moments later; once the spill list is in
+        use, later events queue behind it so their order is kept.
+        """
         started = time.perf_counter()
+        row: dict[str, Any] = {
+            "topic": self.topic, "key": event.partition_key().encode(),
+            "value": dumps(event).encode(), "event_id": event.event_id,
+            "event_type": event.event_type,
+        }
         try:
-            self._outbox.append(
-                topic=self.topic,
-                key=event.partition_key().encode(),
-                value=dumps(event).encode(),
-                event_id=event.event_id,
-                event_type=event.event_type,
-            )
-        except sqlite3.Error as err:
-            # The event is still in the LMS tracking log (runtime.publish); the log line
-            # carries it whole so an operator can replay it.
-            self._count("append_failures")
-            self._metrics.append_failures.inc()
-            log.error("facilitation outbox %s: could not store %s: %s",
-                      self._outbox.path, dumps(event), err)
-            return
+            if not self._spill:
+                try:
+                    self._outbox.append(**row)
+                    return self._appended(event)
+                except sqlite3.Error as err:
+                    log.warning("facilitation outbox %s busy (%s); event kept in memory",
+                                self._outbox.path, err)
+            self._spill_or_drop(row, event)
         finally:
             self._metrics.append_seconds.observe(time.perf_counter() - started)
+
+    def _appended(self, event: Event) -> None:
         self._count("appended")
         self._metrics.appended.labels(event.event_type).inc()
         self._wake.set()
+
+    def _spill_or_drop(self, row: dict[str, Any], event: Event) -> None:
+        with self._spill_lock:
+            if len(self._spill) < self._spill_max:
+                self._spill.append(row)
+                self._count("spilled")
+                self._metrics.spilled.inc()
+                self._appended(event)
+                return
+        # The event is still in the LMS tracking log (runtime.publish); the log line carries
+        # it whole so an operator can replay it.
+        self._count("append_failures")
+        self._metrics.append_failures.inc()
+        log.error("facilitation outbox %s: full spill list, event not queued: %s",
+                  self._outbox.path, dumps(event))
+
+    def _drain_spill(self) -> bool:
+        """Write spilled events to the outbox (delivery thread); False when that failed."""
+        with self._spill_lock:
+            rows = list(self._spill)
+        if not rows:
+            return True
+        try:
+            self._outbox.append_many(rows)
+        except sqlite3.Error as err:
+            log.warning("facilitation outbox: spill not written yet (%s)", err)
+            self._failed("spill")
+            return False
+        with self._spill_lock:
+            for _ in rows:
+                self._spill.popleft()
+        return True
 
     def flush(self, timeout_s: float) -> bool:
         """Wait until the outbox is empty (True) or ``timeout_s`` passed (False)."""
         deadline = time.monotonic() + timeout_s
         while True:
-            if self._outbox.depth() == 0:
+            if not self._spill and self._outbox.depth() == 0:
                 return True
             if time.monotonic() >= deadline or not self._thread.is_alive():
                 return False
@@ -131,13 +175,14 @@ class EventEmitter:
             time.sleep(0.02)
 
     def depth(self) -> int:
-        return self._outbox.depth()
+        """Events not yet acknowledged by Kafka (on disk, or spilled in memory)."""
+        return self._outbox.depth() + len(self._spill)
 
     def stats(self) -> dict[str, int]:
         """Plain counters of this emitter (also exported as Prometheus metrics)."""
         with self._counts_lock:
             counts = dict(self._counts)
-        return {**counts, "depth": self._outbox.depth()}
+        return {**counts, "depth": self.depth()}
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Deliver what can be delivered within ``timeout_s``, then stop; rows left stay."""
@@ -149,6 +194,11 @@ class EventEmitter:
         self._thread.join(timeout_s + 1)
         if self._thread.is_alive():
             log.warning("facilitation outbox: delivery thread still busy at close")
+        else:
+            self._drain_spill()  # the last spilled events reach the disk for the next process
+        if self._spill:
+            log.error("facilitation outbox: %d spilled events not written at close",
+                      len(self._spill))
         self._drop_producer(timeout_s=1.0)
         self._outbox.close()
 
@@ -171,6 +221,8 @@ class EventEmitter:
 
     def _step(self) -> bool:
         """One round: wait for work or deliver one chunk. False means: back off."""
+        if not self._drain_spill():
+            return False
         if not self._outbox.try_lead():
             self._stopping.wait(1.0)  # another process delivers; we only append
             return True

@@ -41,6 +41,7 @@ class XBlockMetrics:
             self.outbox_oldest_age: Any = noop
             self.appended: Any = noop
             self.append_failures: Any = noop
+            self.spilled: Any = noop
             self.append_seconds: Any = noop
             self.delivered: Any = noop
             self.delivery_failures: Any = noop
@@ -64,7 +65,12 @@ class XBlockMetrics:
         )
         self.append_failures = _prom.Counter(
             "facilitation_xblock_outbox_append_failures_total",
-            "Events that could not be written to the outbox (logged, still in the tracking log).",
+            "Events not queued for Kafka (logged whole; still in the tracking log).",
+            registry=reg,
+        )
+        self.spilled = _prom.Counter(
+            "facilitation_xblock_outbox_spilled_total",
+            "Events held in memory briefly because the outbox was busy past the budget.",
             registry=reg,
         )
         self.append_seconds = _prom.Histogram(

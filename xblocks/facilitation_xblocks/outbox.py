@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Delivery and housekeeping are off the request path: they may wait for the lock longer.
 _SLOW_BUSY_TIMEOUT_S = 5.0
@@ -34,6 +35,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     enqueued_at REAL NOT NULL
 )
 """
+
+
+class OutboxBusy(sqlite3.OperationalError):
+    """Another writer held the outbox longer than the request may wait."""
+
+
+_INSERT = (
+    "INSERT INTO outbox (topic, key, value, event_id, event_type, enqueued_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,9 @@ class Outbox:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Threads of one process queue here (a precise wait) rather than in SQLite's
+        # busy handler, which sleeps in steps; other processes still meet the busy timeout.
+        self._write_lock = threading.Lock()
         self._lock_file: int | None = None
         self._closed = False
         conn = self._conn()
@@ -86,12 +100,35 @@ class Outbox:
     def append(
         self, *, topic: str, key: bytes, value: bytes, event_id: str, event_type: str
     ) -> None:
-        """Store one event durably (fsynced before this returns) or raise ``sqlite3.Error``."""
-        self._conn(self._busy_timeout_s).execute(
-            "INSERT INTO outbox (topic, key, value, event_id, event_type, enqueued_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (topic, key, value, event_id, event_type, time.time()),
-        )
+        """Store one event durably (fsynced before this returns) or raise ``sqlite3.Error``.
+
+        Waits at most ``busy_timeout_s`` for other writers (``OutboxBusy`` then).
+        """
+        started = time.monotonic()
+        if not self._write_lock.acquire(timeout=self._busy_timeout_s):
+            raise OutboxBusy("outbox busy in this process")
+        try:
+            left = max(0.001, self._busy_timeout_s - (time.monotonic() - started))
+            self._conn(left).execute(_INSERT, (topic, key, value, event_id, event_type,
+                                               time.time()))
+        finally:
+            self._write_lock.release()
+
+    def append_many(self, rows: list[dict[str, Any]]) -> None:
+        """Store rows in one transaction, waiting as long as needed (off the request path)."""
+        now = time.time()
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT, [
+                    (r["topic"], r["key"], r["value"], r["event_id"], r["event_type"], now)
+                    for r in rows
+                ])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def peek(self, limit: int) -> list[OutboxRow]:
         """The oldest ``limit`` rows, oldest first; at most ``limit`` rows are in memory."""
