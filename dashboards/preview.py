@@ -73,7 +73,7 @@ def fmt_value(value: float, unit: str) -> str:
         for size, suffix in ((86400, "d"), (3600, "h"), (60, "min"), (1, "s")):
             if abs(value) >= size:
                 return f"{value / size:.1f} {suffix}"
-        return f"{value * 1000:.0f} ms"
+        return f"{value * 1000:.3g} ms"
     suffix = "/s" if unit == "ops" else ""
     if abs(value) >= 1000:
         return f"{value / 1000:.1f}k{suffix}"
@@ -182,7 +182,8 @@ def draw_series(canvas: Canvas, panel: dict[str, Any], top: int, prom: Prometheu
         ly = y + 34 + i * 15
         canvas.parts.append(f'<rect x="{x + w - 225}" y="{ly - 9}" width="10" height="3" '
                             f'fill="{color}"/>')
-        canvas.text(x + w - 210, ly - 4, f"{name[-30:]} {fmt_value(points[-1][1], unit)}", 10)
+        short = name if len(name) <= 32 else f"{name[:10]}…{name[-21:]}"
+        canvas.text(x + w - 210, ly - 4, f"{short} {fmt_value(points[-1][1], unit)}", 10)
 
 
 DRAW = {"timeseries": draw_series, "stat": draw_stat, "bargauge": draw_bars}
