@@ -34,9 +34,11 @@ from faust.serializers import codecs
 
 from facilitation_rules.alerts import Alert, alert_from_dict, alert_to_dict
 from facilitation_rules.deadlines import DueIndex
-from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, loads
+from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, dumps, loads
+from facilitation_rules.events import Event
 from facilitation_stream.dead_letters import DeadLetters
 from facilitation_stream.kafka_config import updates_topic
+from facilitation_stream.metrics import Metrics, get_metrics
 from facilitation_stream.processing import (
     Step,
     Stored,
@@ -45,6 +47,7 @@ from facilitation_stream.processing import (
     encode_stored,
 )
 from facilitation_stream.settings import Settings
+from facilitation_stream.worker_web import is_ready, register_views
 
 log = logging.getLogger(__name__)
 
@@ -64,22 +67,16 @@ class _StoredCodec(faust.Codec):
 codecs.register("facilitation_stored", _StoredCodec())
 
 
-@dataclass(slots=True)
-class PartitionClock:
-    """Event-time progress of one partition: the highest event time seen and the offset."""
-
-    watermark: float = 0.0
-    last_offset: int = -1
-
-
 @dataclass
 class WorkerState:
     """What the worker keeps outside tables: all of it derivable after a restart."""
 
     #: One due index per partition: a rebalance drops or rebuilds whole partitions.
     due: dict[int, DueIndex] = field(default_factory=dict)
-    clocks: dict[int, PartitionClock] = field(default_factory=dict)
-    assigned: set[int] = field(default_factory=set)
+    #: Event-time watermark per events partition: the latest event time seen there.
+    watermarks: dict[int, float] = field(default_factory=dict)
+    #: Last offset processed per (topic, partition) of the two source topics.
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
     recovered: bool = False
     rules_mtime: float | None = None
 
@@ -93,8 +90,14 @@ class WorkerState:
         return sum(len(index) for index in self.due.values())
 
 
-def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None) -> faust.App:
+def build_app(
+    settings: Settings,
+    engine: SubjectEngine,
+    sink: Any | None = None,
+    metrics: Metrics | None = None,
+) -> faust.App:
     """Build the worker app. ``sink`` receives routed alerts (``sink.route(alert)``)."""
+    metrics = metrics or get_metrics()
     broker = ";".join(f"kafka://{host}" for host in settings.kafka_bootstrap.split(","))
     app = faust.App(
         settings.app_id,
@@ -141,7 +144,10 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
     subjects.key_serializer = "raw"  # type: ignore[attr-defined]
     subjects.value_serializer = "facilitation_stored"  # type: ignore[attr-defined]
     worker = WorkerState()
+    # Subject kinds, not ids: P(ost), L(earner), R(eflection), C(ourse).
+    evaluation = metrics.rule_evaluation
     dead = DeadLetters(app, settings)
+    dead.observe(metrics.dead_lettered)
     app.facilitation = worker  # type: ignore[attr-defined]
 
     async def send_outputs(step: Step, origin: str, seq: int) -> None:
@@ -152,6 +158,10 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
         """
         futures = []
         for alert in step.alerts:
+            if alert.action == "fire":
+                metrics.alerts_fired.labels(rule=alert.rule, severity=alert.severity).inc()
+            else:
+                metrics.alerts_resolved.labels(rule=alert.rule).inc()
             futures.append(await alerts_topic.send(
                 key=f"{alert.course_id}|{alert.subject_id}".encode(),
                 value=_alert_bytes(alert),
@@ -180,21 +190,23 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
             worker.schedule(key, record.due, partition)
 
     async def handle_event(message: Any) -> None:
-        clock = worker.clocks.setdefault(message.partition, PartitionClock())
-        clock.last_offset = message.offset
         try:
             event = loads(message.value)
         except UnknownEventType as err:
+            metrics.malformed("unknown-type")
             await dead.send(message, "unknown-type", str(err))
             return
         except EventDecodeError as err:
+            metrics.malformed("invalid")
             await dead.send(message, "invalid", str(err))
             return
+        metrics.event_consumed(event.event_type, time.time())
         occurred = event.occurred_at.timestamp()
-        if occurred < clock.watermark - settings.lateness_s:
-            await dead.send(message, "late", f"{occurred - clock.watermark:.0f}s behind")
+        watermark = worker.watermarks.get(message.partition, occurred)
+        if occurred < watermark - settings.lateness_s:
+            await dead.send(message, "late", f"{watermark - occurred:.0f}s behind")
             return
-        clock.watermark = max(clock.watermark, occurred)
+        worker.watermarks[message.partition] = max(watermark, occurred)
         key = engine.subject_key(event)
         if message.key is not None and message.key.decode() != key:
             # Keyed by a producer that does not follow the contract: move it to its subject's
@@ -211,9 +223,14 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
         stored: Stored | None = subjects.get(key.encode())
         if stored is not None and stored.seen(*mark):
             return  # redelivered after a crash: its effect is already in the state
+        started = time.perf_counter()
         step = engine.apply(key, stored.state if stored else None, item)
+        evaluation.labels(rule=key[0]).observe(time.perf_counter() - started)
         if step.rejected:
-            await dead.send(message, "rejected", step.rejected)
+            # The letter carries the contract event, whichever topic brought it here.
+            event = getattr(item, "event", item)
+            value = dumps(event).encode() if isinstance(event, Event) else None
+            await dead.send(message, "rejected", step.rejected, value=value)
             return
         await send_outputs(step, f"d{tag}{message.partition}", message.offset)
         await commit_step(key, stored, step, message.partition, mark if step.changed else None)
@@ -242,6 +259,7 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
     async def process(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            worker.positions[message.topic, message.partition] = message.offset
             try:
                 if message.topic == settings.events_topic:
                     await handle_event(message)
@@ -271,7 +289,12 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
 
     @app.timer(TICK_INTERVAL_S)
     async def tick() -> None:
-        if not worker.recovered or app.rebalancing:
+        ready, _ = is_ready(app, worker)
+        metrics.worker_ready.set(1 if ready else 0)
+        metrics.rebalancing.set(1 if app.rebalancing else 0)
+        metrics.recovering.set(0 if worker.recovered else 1)
+        _observe_lag(app, metrics, worker)
+        if not ready:
             return
         now = time.time()
         caps = _partition_caps(app, settings.events_topic, worker)
@@ -298,9 +321,7 @@ def build_app(settings: Settings, engine: SubjectEngine, sink: Any | None = None
         except ValueError as err:
             log.error("rule pack %s rejected, keeping the previous one:\n%s", path, err)
 
-    from facilitation_stream.worker_web import register_views
-
-    register_views(app, worker)
+    register_views(app, worker, metrics)
     return app
 
 
@@ -314,14 +335,33 @@ def _partition_caps(app: faust.App, topic: str, worker: WorkerState) -> dict[int
     for tp in app.consumer.assignment():
         if tp.topic != topic:
             continue
-        clock = worker.clocks.get(tp.partition, PartitionClock())
+        read = worker.positions.get((tp.topic, tp.partition), -1)
         try:
             highwater = app.consumer.highwater(tp)
         except Exception:
             highwater = None
-        if highwater is not None and clock.last_offset + 1 < highwater:
-            caps[tp.partition] = clock.watermark
+        if highwater is not None and read + 1 < highwater:
+            caps[tp.partition] = worker.watermarks.get(tp.partition, 0.0)
     return caps
+
+
+def _observe_lag(app: faust.App, metrics: Metrics, worker: WorkerState) -> None:
+    """Lag per assigned source partition: its end offset minus what this worker read."""
+    consumer = app.consumer
+    assignment = consumer.assignment()
+    metrics.assigned_partitions.set(len(assignment))
+    for tp in assignment:
+        read = worker.positions.get((tp.topic, tp.partition))
+        if read is None:
+            continue  # not a topic this worker processes (changelogs, alerts)
+        try:
+            highwater = consumer.highwater(tp)
+        except Exception:
+            continue
+        if highwater is not None:
+            metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
+                max(0, highwater - read - 1)
+            )
 
 
 def _alert_bytes(alert: Alert) -> bytes:

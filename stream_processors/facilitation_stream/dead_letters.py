@@ -30,7 +30,11 @@ class DeadLetters:
         """Call ``callback(reason)`` for every dead letter (metrics hook)."""
         self._on_dead_letter = callback
 
-    async def send(self, message: Any, reason: str, detail: str) -> None:
+    async def send(
+        self, message: Any, reason: str, detail: str, value: bytes | None = None
+    ) -> None:
+        """Dead-letter ``message`` (or ``value`` in its place, e.g. the event behind an
+        internal update) with ``reason`` and ``detail`` in the headers."""
         self.counts[reason] += 1
         self._on_dead_letter(reason)
         log.warning(
@@ -45,7 +49,8 @@ class DeadLetters:
             "source-offset": str(message.offset).encode(),
         }
         try:
-            value = message.value if isinstance(message.value, bytes) else b""
+            if value is None:
+                value = message.value if isinstance(message.value, bytes) else b""
             await self._topic.send(key=message.key, value=value, headers=headers)
         except Exception:
             log.exception("could not dead-letter %s:%s", message.partition, message.offset)

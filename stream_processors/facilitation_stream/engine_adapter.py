@@ -16,11 +16,13 @@ from typing import Any
 from facilitation_rules import engine
 from facilitation_rules.alerts import Alert
 from facilitation_rules.detectors.emit import Update
+from facilitation_rules.detectors.posts import RULE as UNANSWERED
 from facilitation_rules.events import Event
 from facilitation_rules.packs import Pack, load_pack
 from facilitation_rules.rule_config import CourseRules
-from facilitation_rules.state import INF, CourseState
+from facilitation_rules.state import INF, CourseState, PostState
 from facilitation_rules.subjects import POST_REPLY, THREAD_REPLY
+from facilitation_stream.metrics import Metrics, get_metrics
 from facilitation_stream.processing import Step
 
 _REPLIES = (POST_REPLY, THREAD_REPLY)
@@ -29,8 +31,9 @@ _REPLIES = (POST_REPLY, THREAD_REPLY)
 class RulesEngine:
     """``SubjectEngine`` over the rule pack at ``rules_path`` (the shipped default if None)."""
 
-    def __init__(self, rules_path: str | None) -> None:
+    def __init__(self, rules_path: str | None, metrics: Metrics | None = None) -> None:
         self._pack: Pack = load_pack(rules_path)
+        self._metrics = metrics or get_metrics()
         self._cohorts: dict[str, CourseState] = {}
         self._lock = threading.Lock()
 
@@ -59,10 +62,23 @@ class RulesEngine:
             derived += [(u.key, u) for u in mine[1:]]
         if state is None and update.op in _REPLIES:
             return Step(state=None, rejected=f"reply to unknown post {key.split('|', 2)[-1]!r}")
+        answered_before = state.answered_at if isinstance(state, PostState) else None
         new_state, outputs = engine.apply(key, state, update, self)
         if isinstance(new_state, CourseState):
             self._cohorts[new_state.course_id] = new_state
+        elif isinstance(new_state, PostState):
+            self._observe_post(state, answered_before, new_state)
         return self._step(new_state, outputs, derived)
+
+    def _observe_post(self, before: Any, answered_before: float | None, after: PostState) -> None:
+        """SLA metrics of tracked learner posts: started, and answered (time to first reply)."""
+        course = after.course_id
+        if before is None and after.tracked:
+            self._metrics.learner_posts.labels(course=course).inc()
+        elif after.tracked and answered_before is None and after.answered_at is not None:
+            self._metrics.time_to_first_reply.labels(course=course).observe(
+                after.answered_at - after.created
+            )
 
     def tick(self, key: str, state: Any | None, now: datetime) -> Step:
         new_state, outputs = engine.tick(key, state, now.timestamp(), self)
@@ -73,14 +89,15 @@ class RulesEngine:
         with self._lock:
             self._pack = pack
 
-    @staticmethod
-    def _step(state: Any, outputs: Any, derived: list[tuple[str, Any]]) -> Step:
+    def _step(self, state: Any, outputs: Any, derived: list[tuple[str, Any]]) -> Step:
         alerts: list[Alert] = []
         for output in outputs:
             if type(output) is Update:
                 derived.append((output.key, output))
             else:
                 alerts.append(output)
+                if output.rule == UNANSWERED and output.action == "fire":
+                    self._metrics.sla_breaches.labels(course=output.course_id).inc()
         due = getattr(state, "due", INF)
         return Step(
             state=state,

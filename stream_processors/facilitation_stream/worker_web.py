@@ -11,6 +11,8 @@ from typing import Any
 
 from faust import web
 
+from facilitation_stream.metrics import exposition
+
 
 def is_ready(app: Any, worker: Any) -> tuple[bool, str]:
     if not worker.recovered:
@@ -22,7 +24,7 @@ def is_ready(app: Any, worker: Any) -> tuple[bool, str]:
     return True, "ready"
 
 
-def register_views(app: Any, worker: Any) -> None:
+def register_views(app: Any, worker: Any, metrics: Any) -> None:
     @app.page("/live")
     async def live(self: web.View, request: web.Request) -> web.Response:
         return self.json({"live": True})
@@ -30,7 +32,14 @@ def register_views(app: Any, worker: Any) -> None:
     @app.page("/ready")
     async def ready(self: web.View, request: web.Request) -> web.Response:
         ok, why = is_ready(app, worker)
+        metrics.worker_ready.set(1 if ok else 0)
         return self.json(
             {"ready": ok, "reason": why, "deadlines": worker.deadlines()},
             status=200 if ok else 503,
         )
+
+    @app.page("/metrics")
+    async def prometheus(self: web.View, request: web.Request) -> web.Response:
+        body, content_type = exposition(metrics.registry)
+        # aiohttp refuses a charset inside content_type; the header carries it whole.
+        return self.bytes(body, headers={"Content-Type": content_type})

@@ -75,9 +75,14 @@ def test_unanswered_question_nudges_a_tutor_and_bad_input_is_dead_lettered(
 
         queue = TutorQueue(connect(redis_url))
         tutor = env["FACILITATION_DEFAULT_TUTOR"]
-        wait_for(lambda: len(queue.list_queue(tutor)) == 1, 60, "a nudge for the unanswered thread")
-        (nudge,) = queue.list_queue(tutor)
-        assert nudge.learner_id == "learner-1"
+        # Two days unanswered: warned, breached and escalated (the escalation is a nudge
+        # of its own, for a lead; without a roster it stays with the default tutor).
+        wait_for(lambda: len(queue.list_queue(tutor)) == 2, 60, "nudges for the unanswered thread")
+        nudges = queue.list_queue(tutor)
+        assert {n.learner_id for n in nudges} == {"learner-1"}  # learner-2 got a reply
+        assert any("no reply" in reason for n in nudges for reason in n.reasons), nudges
+        status, body = worker.get("/metrics")
+        assert status == 200 and b"facilitation_alerts_fired_total" in body
 
         consumer = KafkaConsumer(
             env["FACILITATION_DEAD_LETTER_TOPIC"],
