@@ -28,7 +28,6 @@ from facilitation_rules.subjects import (
     COURSE_ACTIVE_DAY,
     COURSE_JOINED,
     COURSE_LEFT,
-    learner_key,
     route,
 )
 
@@ -47,12 +46,9 @@ class Context(Protocol):
 
 
 def subject_key(event: Event) -> str:
-    """The subject an incoming event is applied to first (its other updates are derived)."""
-    updates = route(event)
-    if updates:
-        return updates[0].key
-    actor = event.actor.user_id
-    return learner_key(event.course_id, getattr(event, "learner_id", actor))
+    """The subject an incoming event is applied to first: its Kafka key (the contract's
+    ``partition_key``); the other subjects it touches are reached as derived updates."""
+    return event.partition_key()
 
 
 def apply(key: str, state: Any, update: Update, ctx: Context) -> tuple[Any, Outputs]:

@@ -48,8 +48,10 @@ class Event:
     """Fields every event carries."""
 
     event_type: ClassVar[str]
-    #: The key that keeps all state of one subject on one partition; see ``partition_key``.
-    key_field: ClassVar[str] = "thread_id"
+    #: The subject an event is about first: P(ost), L(earner) or R(eflection), and the
+    #: field naming it. See ``partition_key``.
+    subject_kind: ClassVar[str] = "P"
+    key_field: ClassVar[str] = "post_id"
 
     event_id: str
     occurred_at: datetime
@@ -57,8 +59,21 @@ class Event:
     actor: Actor
 
     def partition_key(self) -> str:
-        """Kafka key: events about one thread (or one learner) land on one partition."""
-        return f"{self.course_id}|{getattr(self, self.key_field)}"
+        """Kafka key = the key of the subject whose state the event changes first.
+
+        All state of a post, a learner or a shared reflection lives on one partition, so
+        the engine applies the event where it lands; the other subjects it touches are
+        reached through the engine's updates topic.
+        """
+        return subject_key(self.subject_kind, self.course_id, getattr(self, self.key_field))
+
+    def _authored_key(self) -> str:
+        """What a learner writes is keyed by the learner: the learner's state then sees
+        their posts and reflections in the order they wrote them (which post came first
+        decides what is watched), and the post's own state is reached as an update."""
+        if self.actor.role is Role.LEARNER:
+            return subject_key("L", self.course_id, self.actor.user_id)
+        return Event.partition_key(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,10 +98,19 @@ class PostCreated(Event):
     anonymous: bool = False
     url: str | None = None
 
+    def partition_key(self) -> str:
+        return self._authored_key()
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PostVoted(Event):
+    """A vote: for the engine, activity of the voter (votes are not replies)."""
+
     event_type: ClassVar[str] = f"{NAMESPACE}.post.voted.v1"
+    subject_kind: ClassVar[str] = "L"
+
+    def partition_key(self) -> str:
+        return subject_key("L", self.course_id, self.actor.user_id)
 
     post_id: str
     thread_id: str
@@ -96,7 +120,13 @@ class PostVoted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PostViewed(Event):
+    """A view: for the engine, activity of the viewer."""
+
     event_type: ClassVar[str] = f"{NAMESPACE}.post.viewed.v1"
+    subject_kind: ClassVar[str] = "L"
+
+    def partition_key(self) -> str:
+        return subject_key("L", self.course_id, self.actor.user_id)
 
     post_id: str
     thread_id: str
@@ -116,6 +146,7 @@ class ReflectionSubmitted(Event):
     """A learner's answer to a reflection prompt; ``shared`` makes it a community reflection."""
 
     event_type: ClassVar[str] = f"{NAMESPACE}.reflection.submitted.v1"
+    subject_kind: ClassVar[str] = "R"
     key_field: ClassVar[str] = "reflection_id"
 
     reflection_id: str
@@ -124,12 +155,16 @@ class ReflectionSubmitted(Event):
     shared: bool = False
     body_excerpt: str = ""
 
+    def partition_key(self) -> str:
+        return self._authored_key()
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReflectionCommented(Event):
     """A peer's (or tutor's) comment on a shared reflection."""
 
     event_type: ClassVar[str] = f"{NAMESPACE}.reflection.commented.v1"
+    subject_kind: ClassVar[str] = "R"
     key_field: ClassVar[str] = "reflection_id"
 
     reflection_id: str
@@ -139,10 +174,14 @@ class ReflectionCommented(Event):
     word_count: int = 0
     body_excerpt: str = ""
 
+    def partition_key(self) -> str:
+        return self._authored_key()
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnrollmentActivated(Event):
     event_type: ClassVar[str] = f"{NAMESPACE}.enrollment.activated.v1"
+    subject_kind: ClassVar[str] = "L"
     key_field: ClassVar[str] = "learner_id"
 
     learner_id: str
@@ -152,6 +191,7 @@ class EnrollmentActivated(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnrollmentDeactivated(Event):
     event_type: ClassVar[str] = f"{NAMESPACE}.enrollment.deactivated.v1"
+    subject_kind: ClassVar[str] = "L"
     key_field: ClassVar[str] = "learner_id"
 
     learner_id: str
@@ -163,6 +203,7 @@ class ActivityRecorded(Event):
     """Any other learner activity: page views, problems, video, navigation ..."""
 
     event_type: ClassVar[str] = f"{NAMESPACE}.activity.recorded.v1"
+    subject_kind: ClassVar[str] = "L"
     key_field: ClassVar[str] = "learner_id"
 
     learner_id: str
@@ -193,6 +234,11 @@ def _build_registry(types: tuple[type[Event], ...]) -> dict[str, type[Event]]:
 
 
 REGISTRY: dict[str, type[Event]] = _build_registry(EVENT_TYPES)
+
+
+def subject_key(kind: str, course_id: str, subject_id: str) -> str:
+    """``P|course|post_id``, ``L|course|learner_id``, ``R|course|reflection_id``."""
+    return f"{kind}|{course_id}|{subject_id}"
 
 
 def excerpt(text: str, limit: int = EXCERPT_MAX) -> str:

@@ -26,6 +26,7 @@ from facilitation_rules.events import (
     ReflectionCommented,
     ReflectionSubmitted,
     Role,
+    subject_key,
 )
 
 # Post subject
@@ -53,15 +54,15 @@ _LEARNER = Role.LEARNER
 
 
 def post_key(course_id: str, post_id: str) -> str:
-    return f"P|{course_id}|{post_id}"
+    return subject_key("P", course_id, post_id)
 
 
 def learner_key(course_id: str, learner_id: str) -> str:
-    return f"L|{course_id}|{learner_id}"
+    return subject_key("L", course_id, learner_id)
 
 
 def reflection_key(course_id: str, reflection_id: str) -> str:
-    return f"R|{course_id}|{reflection_id}"
+    return subject_key("R", course_id, reflection_id)
 
 
 def course_key(course_id: str) -> str:

@@ -77,6 +77,12 @@ class WorkerState:
     watermarks: dict[int, float] = field(default_factory=dict)
     #: Last offset processed per (topic, partition) of the two source topics.
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    source_topics: frozenset[str] = frozenset()
+    updates_topic: str = ""
+    #: Newest offset this worker wrote per updates partition (see ``sent``).
+    in_flight: dict[int, int] = field(default_factory=dict)
+    #: No unread source messages at the last tick (see ``_tick_horizon``).
+    caught_up: bool = False
     recovered: bool = False
     rules_mtime: float | None = None
 
@@ -85,6 +91,13 @@ class WorkerState:
         if index is None:
             index = self.due[partition] = DueIndex()
         index.schedule(key, due)
+
+    def sent(self, metadata: Any) -> None:
+        """Remember the newest offset this worker wrote to the updates topic, per
+        partition: until it has read that far, an update of its own is still in flight."""
+        if metadata.topic == self.updates_topic:
+            partition = metadata.partition
+            self.in_flight[partition] = max(self.in_flight.get(partition, -1), metadata.offset)
 
     def deadlines(self) -> int:
         return sum(len(index) for index in self.due.values())
@@ -143,7 +156,10 @@ def build_app(
     )
     subjects.key_serializer = "raw"  # type: ignore[attr-defined]
     subjects.value_serializer = "facilitation_stored"  # type: ignore[attr-defined]
-    worker = WorkerState()
+    worker = WorkerState(
+        source_topics=frozenset({settings.events_topic, updates_topic(settings)}),
+        updates_topic=updates_topic(settings),
+    )
     # Subject kinds, not ids: P(ost), L(earner), R(eflection), C(ourse).
     evaluation = metrics.rule_evaluation
     dead = DeadLetters(app, settings)
@@ -170,7 +186,7 @@ def build_app(
             payload = pickle.dumps(("derived", origin, seq * MAX_DERIVED + index, item))
             futures.append(await updates.send(key=target.encode(), value=payload))
         for future in futures:
-            await future
+            worker.sent(await future)
 
     async def commit_step(key: str, stored: Stored | None, step: Step, partition: int,
                           mark: tuple[str, int] | None) -> None:
@@ -213,7 +229,7 @@ def build_app(
             # partition, where its state lives.
             origin = f"de{message.partition}"
             payload = pickle.dumps(("derived", origin, message.offset * MAX_DERIVED, event))
-            await (await updates.send(key=key.encode(), value=payload))
+            worker.sent(await (await updates.send(key=key.encode(), value=payload)))
             return
         await apply_item(key, event, (f"e{message.partition}", message.offset), message, "e")
 
@@ -227,6 +243,12 @@ def build_app(
         step = engine.apply(key, stored.state if stored else None, item)
         evaluation.labels(rule=key[0]).observe(time.perf_counter() - started)
         if step.rejected:
+            if tag == "u" and not worker.caught_up and mark[0][0] != "r":
+                # Unread messages may still hold what this needs (a reply read before the
+                # post it answers): retry once everything read so far has been applied.
+                payload = pickle.dumps(("derived", "r" + mark[0], mark[1], item))
+                worker.sent(await (await updates.send(key=key.encode(), value=payload)))
+                return
             # The letter carries the contract event, whichever topic brought it here.
             event = getattr(item, "event", item)
             value = dumps(event).encode() if isinstance(event, Event) else None
@@ -297,10 +319,12 @@ def build_app(
         if not ready:
             return
         now = time.time()
-        caps = _partition_caps(app, settings.events_topic, worker)
-        payload = pickle.dumps(("tick", now))
+        horizon = _tick_horizon(app, worker, now)
+        worker.caught_up = horizon == now
+        # The tick carries the horizon: the subject fires what is due up to it, no further.
+        payload = pickle.dumps(("tick", horizon))
         for partition, index in worker.due.items():
-            for _due, key in list(index.pop_due(min(now, caps.get(partition, now)))):
+            for _due, key in list(index.pop_due(horizon)):
                 await updates.send(key=str(key).encode(), value=payload, partition=partition)
 
     @app.timer(2.0)
@@ -325,24 +349,34 @@ def build_app(
     return app
 
 
-def _partition_caps(app: faust.App, topic: str, worker: WorkerState) -> dict[int, float]:
-    """A partition with unread events fires only up to its event-time watermark.
+def _tick_horizon(app: faust.App, worker: WorkerState, now: float) -> float:
+    """How far deadlines may fire: wall time once caught up, else the low watermark.
 
-    Its unread events (a reply, say) may cancel deadlines that wall time has passed, and
-    replay would see them first; once caught up, wall time rules.
+    While any source partition has unread messages — events, or updates other subjects
+    derived from them — an unread one may still move a deadline that wall time has passed
+    (a reply, a learner's post), and replay would apply it first. Until then deadlines fire
+    only up to the lowest event time this worker has seen across its partitions.
     """
-    caps: dict[int, float] = {}
+    lagging = False
     for tp in app.consumer.assignment():
-        if tp.topic != topic:
-            continue
-        read = worker.positions.get((tp.topic, tp.partition), -1)
+        read = worker.positions.get((tp.topic, tp.partition))
+        if read is None and tp.topic not in worker.source_topics:
+            continue  # changelogs, alerts: not sources of subject updates
         try:
             highwater = app.consumer.highwater(tp)
         except Exception:
-            highwater = None
+            continue
+        read = -1 if read is None else read
+        # The consumer's highwater is as of its last fetch; our own sends since then are
+        # known from their acknowledgements.
+        if tp.topic == worker.updates_topic:
+            highwater = max(highwater or 0, worker.in_flight.get(tp.partition, -1) + 1)
         if highwater is not None and read + 1 < highwater:
-            caps[tp.partition] = worker.watermarks.get(tp.partition, 0.0)
-    return caps
+            lagging = True
+            break
+    if not lagging:
+        return now
+    return min(worker.watermarks.values(), default=0.0)
 
 
 def _observe_lag(app: faust.App, metrics: Metrics, worker: WorkerState) -> None:

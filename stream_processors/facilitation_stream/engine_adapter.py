@@ -21,11 +21,13 @@ from facilitation_rules.events import Event
 from facilitation_rules.packs import Pack, load_pack
 from facilitation_rules.rule_config import CourseRules
 from facilitation_rules.state import INF, CourseState, PostState
-from facilitation_rules.subjects import POST_REPLY, THREAD_REPLY
+from facilitation_rules.subjects import POST_REPLY, REFLECTION_COMMENTED, THREAD_REPLY
 from facilitation_stream.metrics import Metrics, get_metrics
 from facilitation_stream.processing import Step
 
-_REPLIES = (POST_REPLY, THREAD_REPLY)
+#: Updates that need their subject to exist already: a reply to a post, a comment on a
+#: shared reflection. Read before it (another partition ran ahead), they are retried.
+_NEEDS_SUBJECT = (POST_REPLY, THREAD_REPLY, REFLECTION_COMMENTED)
 
 
 class RulesEngine:
@@ -60,8 +62,9 @@ class RulesEngine:
                 return Step(state=state, derived=derived, changed=False)
             update = mine[0]
             derived += [(u.key, u) for u in mine[1:]]
-        if state is None and update.op in _REPLIES:
-            return Step(state=None, rejected=f"reply to unknown post {key.split('|', 2)[-1]!r}")
+        if state is None and update.op in _NEEDS_SUBJECT:
+            what = "post" if key[0] == "P" else "reflection"
+            return Step(state=None, rejected=f"reply to unknown {what} {key.split('|', 2)[-1]!r}")
         answered_before = state.answered_at if isinstance(state, PostState) else None
         new_state, outputs = engine.apply(key, state, update, self)
         if isinstance(new_state, CourseState):

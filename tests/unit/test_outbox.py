@@ -126,7 +126,7 @@ def test_emit_delivers_in_order_and_empties_the_outbox(tmp_path: Path, metrics) 
     assert emitter.flush(5)
     emitter.close()
     assert [loads(v).event_id for _, _, v in sent] == [f"e{n}" for n in range(10)]
-    assert {k for _, k, _ in sent} == {b"c|t1"}
+    assert {k for _, k, _ in sent} == {post(0).partition_key().encode()}
     assert {t for t, _, _ in sent} == {"events"}
 
 

@@ -59,7 +59,9 @@ def test_share_then_peer_and_tutor_comment(kvs, emitter) -> None:
     assert isinstance(peer_event, ReflectionCommented)
     assert (peer_event.reflection_author_id, peer_event.actor.user_id) == ("1", "2")
     assert tutor_event.actor.role is Role.TUTOR
-    assert peer_event.partition_key() == shared_event.partition_key()  # one reflection, one key
+    # What a learner writes is keyed by the learner; a tutor's comment by the reflection.
+    assert peer_event.partition_key() == f"L|{peer_event.course_id}|2"
+    assert tutor_event.partition_key() == f"R|{tutor_event.course_id}|{rid}"
     community = tutor["community"]
     assert [c["author"]["role_label"] for c in community[0]["comments"]] == ["", "Tutor"]
     assert block_for(kvs, "1").runtime.published == []  # fresh runtime, nothing yet
