@@ -1,0 +1,38 @@
+"""Readiness: false while tables recover or a rebalance runs, true only after both."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from facilitation_stream.worker_web import is_ready
+
+
+def app(rebalancing: bool, recovery_done: bool) -> SimpleNamespace:
+    completed = asyncio.Event()
+    if recovery_done:
+        completed.set()
+    recovery = SimpleNamespace(completed=completed)
+    return SimpleNamespace(rebalancing=rebalancing, tables=SimpleNamespace(recovery=recovery))
+
+
+def test_not_ready_until_the_table_recovered() -> None:
+    assert is_ready(app(False, True), SimpleNamespace(recovered=False)) == (
+        False,
+        "recovering tables",
+    )
+
+
+def test_not_ready_during_a_rebalance() -> None:
+    assert is_ready(app(True, True), SimpleNamespace(recovered=True)) == (
+        False,
+        "rebalance in progress",
+    )
+
+
+def test_not_ready_while_faust_recovery_runs_again() -> None:
+    assert is_ready(app(False, False), SimpleNamespace(recovered=True))[0] is False
+
+
+def test_ready_after_recovery_without_rebalance() -> None:
+    assert is_ready(app(False, True), SimpleNamespace(recovered=True)) == (True, "ready")
