@@ -69,6 +69,19 @@ def alerts_topic(bootstrap: str, topic: str) -> list[tuple[str, str]]:
     return seen
 
 
+def consumed(worker: WorkerProcess) -> int:
+    """Contract events the worker has read, from its /metrics."""
+    _, body = worker.get("/metrics")
+    prefix = "facilitation_events_consumed_total{"
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in body.decode().splitlines()
+            if line.startswith(prefix)
+        )
+    )
+
+
 def settle(read, quiet_s: float = 6.0, limit_s: float = 180.0) -> None:  # type: ignore[no-untyped-def]
     """Wait until ``read()`` stops changing for ``quiet_s``."""
     last, since, deadline = None, time.monotonic(), time.monotonic() + limit_s
@@ -116,6 +129,7 @@ def test_live_worker_fires_exactly_the_replay_alerts(
         worker.wait_ready()
         produce(kafka_bootstrap, env["FACILITATION_EVENTS_TOPIC"], events)
         topic = env["FACILITATION_ALERTS_TOPIC"]
+        wait_for(lambda: consumed(worker) == len(events), 180, "the worker to read every event")
         settle(lambda: len(alerts_topic(kafka_bootstrap, topic)))
         live = set(alerts_topic(kafka_bootstrap, topic))
     finally:
