@@ -83,6 +83,8 @@ class WorkerState:
     in_flight: dict[int, int] = field(default_factory=dict)
     #: No unread source messages at the last tick (see ``_tick_horizon``).
     caught_up: bool = False
+    #: When the last source message was processed (monotonic seconds).
+    progress_at: float = field(default_factory=time.monotonic)
     recovered: bool = False
     rules_mtime: float | None = None
 
@@ -98,6 +100,12 @@ class WorkerState:
         if metadata.topic == self.updates_topic:
             partition = metadata.partition
             self.in_flight[partition] = max(self.in_flight.get(partition, -1), metadata.offset)
+
+    def stalled_for(self, now: float) -> float:
+        """Seconds without progress while messages wait (0 when caught up or idle)."""
+        if self.caught_up or not self.recovered:
+            return 0.0
+        return now - self.progress_at
 
     def deadlines(self) -> int:
         return sum(len(index) for index in self.due.values())
@@ -282,6 +290,7 @@ def build_app(
         async for event in stream.events():
             message = event.message
             worker.positions[message.topic, message.partition] = message.offset
+            worker.progress_at = time.monotonic()
             try:
                 if message.topic == settings.events_topic:
                     await handle_event(message)
@@ -345,7 +354,7 @@ def build_app(
         except ValueError as err:
             log.error("rule pack %s rejected, keeping the previous one:\n%s", path, err)
 
-    register_views(app, worker, metrics)
+    register_views(app, worker, metrics, settings.stall_s)
     return app
 
 

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(
         10.0, description="How long a silent worker keeps its partitions before they move."
     )
+    stall_s: float = Field(
+        120.0,
+        description="/live fails after this long without progress while messages wait "
+        "(Kubernetes then restarts the stuck worker).",
+    )
     lateness_s: float = Field(
         7 * 24 * 3600.0,
         description="Events older than a partition's event-time watermark by more than this "

@@ -1,12 +1,14 @@
 """Worker health endpoints on Faust's web server.
 
-``/live``: the event loop answers. ``/ready``: tables recovered and no rebalance in
+``/live``: the event loop answers and the worker is not stuck (unread messages but no
+progress for ``stall_s``). ``/ready``: tables recovered and no rebalance in
 progress — Faust's own ``/`` answers before recovery ends, so Kubernetes must probe this
 one. ``/metrics``: the Prometheus catalog.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from faust import web
@@ -24,9 +26,16 @@ def is_ready(app: Any, worker: Any) -> tuple[bool, str]:
     return True, "ready"
 
 
-def register_views(app: Any, worker: Any, metrics: Any) -> None:
+def register_views(app: Any, worker: Any, metrics: Any, stall_s: float) -> None:
     @app.page("/live")
     async def live(self: web.View, request: web.Request) -> web.Response:
+        stalled = worker.stalled_for(time.monotonic())
+        if stalled > stall_s:
+            # Unread messages and no progress: a stuck consumer is restarted, not waited on.
+            return self.json(
+                {"live": False, "reason": f"no progress for {stalled:.0f}s with unread messages"},
+                status=503,
+            )
         return self.json({"live": True})
 
     @app.page("/ready")

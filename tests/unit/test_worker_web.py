@@ -36,3 +36,12 @@ def test_not_ready_while_faust_recovery_runs_again() -> None:
 
 def test_ready_after_recovery_without_rebalance() -> None:
     assert is_ready(app(False, True), SimpleNamespace(recovered=True)) == (True, "ready")
+
+
+def test_a_worker_is_stalled_only_with_unread_messages_and_no_progress() -> None:
+    from facilitation_stream.app import WorkerState
+
+    worker = WorkerState(recovered=True, caught_up=False, progress_at=100.0)
+    assert worker.stalled_for(400.0) == 300.0
+    worker.caught_up = True  # idle, nothing to read: not stuck
+    assert worker.stalled_for(400.0) == 0.0
