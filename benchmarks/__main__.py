@@ -11,6 +11,7 @@ MODULES = (
     "benchmarks.bench_replay",
     "benchmarks.bench_ticks",
     "benchmarks.bench_conditions",
+    "benchmarks.bench_worker",
 )
 
 
