@@ -43,3 +43,19 @@ def redis_client(redis_url: str) -> Iterator[object]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     yield client
     client.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    """Say which tests talked to the real services, and where those ran."""
+    passed = terminalreporter.stats.get("passed", [])
+    real = [r for r in passed if "integration" in r.keywords]
+    if not real:
+        return
+    terminalreporter.write_sep("-", "integration tests on the real services")
+    terminalreporter.write_line(
+        f"{len(real)} passed against Apache Kafka at "
+        f"{os.environ.get('FACILITATION_KAFKA_BOOTSTRAP', '?')} and Redis at "
+        f"{os.environ.get('FACILITATION_REDIS_URL', '?')}:"
+    )
+    for report in real:
+        terminalreporter.write_line(f"  {report.nodeid}")
