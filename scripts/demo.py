@@ -54,15 +54,27 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes], log: Path
 
 
 def start(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # Own sessions: Ctrl-C reaches the demo only, which stops its children in order.
     return subprocess.Popen(
-        [str(BIN), *args], env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+        [str(BIN), *args], env=env, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True,
         stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # the child owns it
     )
 
 
-def settle_queues(queue, quiet_s: float = 4.0, limit_s: float = 45.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the worker has worked through the backlog: no new nudge for a while."""
-    last, since, deadline = -1, time.monotonic(), time.monotonic() + limit_s
+def consumed() -> float:
+    from facilitation_stream.metrics import sample_total
+
+    url = f"http://127.0.0.1:{WORKER_PORT}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return sample_total(response.read().decode(), "facilitation_events_consumed_total")
+
+
+def settle_queues(queue, events: int, quiet_s: float = 4.0, limit_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the worker has read every event and no new nudge came for a while."""
+    deadline = time.monotonic() + limit_s
+    while consumed() < events and time.monotonic() < deadline:
+        time.sleep(0.5)
+    last, since = -1, time.monotonic()
     while time.monotonic() < deadline:
         count = sum(len(n) for n in queue.list_all().values())
         if count != last:
@@ -153,7 +165,7 @@ def main() -> int:
         say(f"first nudge read back from Redis {time.monotonic() - t0:.1f}s after start:")
         print(f"    tutor {first.tutor_id}: [{first.severity}] learner {first.learner_id}: "
               f"{'; '.join(first.reasons)}")
-        settle_queues(queue)
+        settle_queues(queue, len(events))
         for tutor, nudges in sorted(queue.list_all().items()):
             print(f"    {tutor:<8} {len(nudges):>3} open nudges")
 

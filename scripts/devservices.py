@@ -347,8 +347,17 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
             started = start(["kafka", "redis"])
-            child_env = {**os.environ, **env_exports()}
-            return subprocess.call(rest, env=child_env)
+            child = subprocess.Popen(rest, env={**os.environ, **env_exports()})
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                # A terminal's Ctrl-C reached the child too: let it stop what it started.
+                try:
+                    child.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    child.terminate()
+                    child.wait(timeout=30)
+                return 130
         except KeyboardInterrupt:
             return 130
         finally:

@@ -222,3 +222,15 @@ def start_metrics_server(
     """
     server, thread = start_http_server(port, addr=addr, registry=registry)
     return server, thread
+
+
+def sample_total(exposition_text: str, name: str) -> float:
+    """The sum of every sample named ``name`` in a /metrics answer (all label values)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition_text)
+        for sample in family.samples
+        if sample.name == name
+    )

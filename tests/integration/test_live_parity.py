@@ -23,6 +23,7 @@ from kafka import KafkaConsumer
 from facilitation_rules.event_codec import dumps
 from facilitation_rules.events import Event
 from facilitation_rules.simulation import START, generate_course
+from facilitation_stream.metrics import sample_total
 from facilitation_stream.tutor_queue import DEFAULT_PREFIX
 from tests.integration.test_worker_pipeline import produce, wait_for
 from tests.support.worker_process import WorkerProcess, worker_env
@@ -72,14 +73,7 @@ def alerts_topic(bootstrap: str, topic: str) -> list[tuple[str, str]]:
 def consumed(worker: WorkerProcess) -> int:
     """Contract events the worker has read, from its /metrics."""
     _, body = worker.get("/metrics")
-    prefix = "facilitation_events_consumed_total{"
-    return int(
-        sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in body.decode().splitlines()
-            if line.startswith(prefix)
-        )
-    )
+    return int(sample_total(body.decode(), "facilitation_events_consumed_total"))
 
 
 def settle(read, quiet_s: float = 6.0, limit_s: float = 180.0) -> None:  # type: ignore[no-untyped-def]
