@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -86,10 +87,11 @@ def _worker(settings: Settings, unique: str, events_topic: str) -> Iterator[Work
         worker.wait_ready(120)
         yield worker
     except BaseException:
+        worker.stop()
         print(f"   worker log {worker.log_path}:\n{worker.tail(20)}")
         raise
-    finally:
-        worker.stop()
+    worker.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # kept above, with the log, when it failed
 
 
 def _proc(worker: WorkerProcess, name: str) -> str:
@@ -138,11 +140,10 @@ def throughput(settings: Settings, offsets: Offsets, run: str) -> None:
         unique = f"{run}-tp{i}"
         group = f"bench-{unique}"
         with _worker(settings, unique, topic) as worker:
-            cpu = _cpu_s(worker)
+            cpu, wall = _cpu_s(worker), time.time()
             drain = wait_drained(offsets, group, topic, updates_topic(Settings(app_id=group)),
                                  total, timeout=WINDOW + 120, window=WINDOW)
-            cpu = _cpu_s(worker) - cpu
-            wall = (drain.settled_at or drain.last[0]) - drain.first[0]
+            cpu, wall = _cpu_s(worker) - cpu, time.time() - wall
             derived = offsets.end(updates_topic(Settings(app_id=group)))
             rss = _rss_kb(worker)
         rates.append(drain.rate)
