@@ -55,9 +55,9 @@ from facilitation_stream.kafka_config import kafka_python_config, updates_topic
 from facilitation_stream.settings import Settings
 from facilitation_stream.tutor_queue import TutorQueue, connect
 
-EVENTS = int(os.environ.get("FACILITATION_BENCH_EVENTS", "200000"))
+EVENTS = int(os.environ.get("FACILITATION_BENCH_EVENTS", "150000"))
 #: Each worker is measured for at most this long after its first commit (or until drained).
-WINDOW = float(os.environ.get("FACILITATION_BENCH_WINDOW", "20"))
+WINDOW = float(os.environ.get("FACILITATION_BENCH_WINDOW", "15"))
 RUNS = int(os.environ.get("BENCH_WORKER_RUNS", "3"))
 #: Steady load of the latency run: questions per second (half overdue, half due soon)
 #: plus background activity per second, for this many seconds.
