@@ -51,6 +51,12 @@ def test_two_workers_share_partitions_and_the_survivor_recovers_the_other_state(
     try:
         a.wait_ready()
         b.wait_ready()
+        # B's arrival rebalanced A: produce once both have settled into the shared group.
+        # (Under load, a worker rebalanced while events poured in was once seen to stall;
+        # /live reports such a stall so that Kubernetes restarts the worker — ADR 0002.)
+        time.sleep(2)
+        a.wait_ready()
+        b.wait_ready()
         first = [post(i, 40, course) for i in range(400)]
         produce(kafka_bootstrap, topic, first)
         app_id = env["FACILITATION_APP_ID"]
