@@ -24,7 +24,6 @@ import logging
 import os
 import pickle
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,9 +54,6 @@ log = logging.getLogger(__name__)
 TICK_INTERVAL_S = 1.0
 #: Derived updates of one message get sub-sequence numbers below this bound.
 MAX_DERIVED = 64
-#: Processed messages whose outputs the broker has not acknowledged yet, at most.
-MAX_PENDING = 5000
-_ABSENT = object()
 
 
 class _StoredCodec(faust.Codec):
@@ -69,65 +65,6 @@ class _StoredCodec(faust.Codec):
 
 
 codecs.register("facilitation_stored", _StoredCodec())
-
-
-class Pipeline:
-    """Writes each step's state once the broker acknowledged its outputs, then acks its
-    message — in processing order, without waiting per message.
-
-    An alert or derived update is never lost: the state that produced it (with its dedup
-    mark) reaches the changelog only after the broker has the output, and the message's
-    offset is committed only after that (Faust flushes the producer before committing).
-    Until written, staged states are read from ``overlay`` so later messages see them.
-    """
-
-    def __init__(self, table: Any) -> None:
-        self.table = table
-        self.overlay: dict[bytes, Stored | None] = {}
-        self.pending: deque[tuple[list[Any], list[tuple[bytes, Stored | None]], Any]] = deque()
-        self._futures: list[Any] = []
-        self._writes: list[tuple[bytes, Stored | None]] = []
-
-    def get(self, key: bytes) -> Stored | None:
-        staged = self.overlay.get(key, _ABSENT)
-        if staged is not _ABSENT:
-            return staged  # type: ignore[return-value]
-        value: Stored | None = self.table.get(key)
-        return value
-
-    def stage(self, futures: list[Any], write: tuple[bytes, Stored | None] | None) -> None:
-        self._futures.extend(futures)
-        if write is not None:
-            self._writes.append(write)
-            self.overlay[write[0]] = write[1]
-
-    def finish(self, event: Any) -> None:
-        """Close the current message: what it staged waits for its futures."""
-        self.pending.append((self._futures, self._writes, event))
-        self._futures, self._writes = [], []
-
-    def drain(self) -> None:
-        pending, table, overlay = self.pending, self.table, self.overlay
-        while pending:
-            futures, writes, event = pending[0]
-            for future in futures:
-                if not future.done():
-                    return
-                if future.cancelled() or future.exception() is not None:
-                    # Not acknowledged: keep the message unacked. The worker stops
-                    # progressing, /live reports it, and a restart redelivers the message.
-                    log.error("output not acknowledged for %s:%s", event.message.topic,
-                              event.message.offset)
-                    return
-            for key, record in writes:
-                if record is None:
-                    table.pop(key, None)
-                else:
-                    table[key] = record
-                if overlay.get(key, _ABSENT) is record:
-                    del overlay[key]
-            event.ack()
-            pending.popleft()
 
 
 @dataclass
@@ -156,10 +93,6 @@ class WorkerState:
         if index is None:
             index = self.due[partition] = DueIndex()
         index.schedule(key, due)
-
-    def sent_done(self, future: Any) -> None:
-        if not future.cancelled() and future.exception() is None:
-            self.sent(future.result())
 
     def sent(self, metadata: Any) -> None:
         """Remember the newest offset this worker wrote to the updates topic, per
@@ -225,12 +158,9 @@ def build_app(
         value_serializer="facilitation_stored", partitions=settings.topic_partitions,
         compacting=True, acks=False, internal=True, allow_empty=True, maxsize=131_072,
     )
-    # Writes happen when a step's outputs are acknowledged, possibly while another
-    # message (or the drain timer) is current: the partition comes from the key, which is
-    # the partition every producer of the source topics picked for it (murmur2).
     subjects = app.Table(
         "subjects", default=None, partitions=settings.topic_partitions,
-        changelog_topic=changelog, use_partitioner=True,
+        changelog_topic=changelog,
     )
     subjects.key_serializer = "raw"  # type: ignore[attr-defined]
     subjects.value_serializer = "facilitation_stored"  # type: ignore[attr-defined]
@@ -244,15 +174,8 @@ def build_app(
     dead.observe(metrics.dead_lettered)
     app.facilitation = worker  # type: ignore[attr-defined]
 
-    pipeline = Pipeline(subjects)
-
-    async def send_update(key: str, payload: bytes) -> Any:
-        future: Any = await updates.send(key=key.encode(), value=payload)
-        future.add_done_callback(worker.sent_done)
-        return future
-
-    async def send_outputs(step: Step, origin: str, seq: int) -> list[Any]:
-        """Send a step's alerts and derived updates; their futures, acknowledged later.
+    async def send_outputs(step: Step, origin: str, seq: int) -> None:
+        """Send a step's alerts and derived updates and wait for the broker's ack.
 
         Each derived update is marked (origin, seq * MAX_DERIVED + index): its target skips
         it when a crash makes this step run again.
@@ -269,24 +192,24 @@ def build_app(
             ))
         for index, (target, item) in enumerate(step.derived[:MAX_DERIVED]):
             payload = pickle.dumps(("derived", origin, seq * MAX_DERIVED + index, item))
-            futures.append(await send_update(target, payload))
-        return futures
+            futures.append(await updates.send(key=target.encode(), value=payload))
+        for future in futures:
+            worker.sent(await future)
 
-    def commit_step(key: str, stored: Stored | None, step: Step, partition: int,
-                    mark: tuple[str, int] | None, futures: list[Any]) -> None:
-        """Stage the new state: it is written once ``futures`` are acknowledged."""
+    async def commit_step(key: str, stored: Stored | None, step: Step, partition: int,
+                          mark: tuple[str, int] | None) -> None:
         if not step.changed and mark is None:
-            pipeline.stage(futures, None)
             return
         if step.state is None:
-            pipeline.stage(futures, (key.encode(), None) if stored is not None else None)
+            if stored is not None:
+                del subjects[key.encode()]
             return
         record = Stored(state=step.state, partition=partition,
                         marks=dict(stored.marks) if stored else {})
         if mark is not None:
             record.marks[mark[0]] = mark[1]
         record.due = step.next_due
-        pipeline.stage(futures, (key.encode(), record))
+        subjects[key.encode()] = record
         if record.due is not None:
             worker.schedule(key, record.due, partition)
 
@@ -314,14 +237,14 @@ def build_app(
             # partition, where its state lives.
             origin = f"de{message.partition}"
             payload = pickle.dumps(("derived", origin, message.offset * MAX_DERIVED, event))
-            pipeline.stage([await send_update(key, payload)], None)
+            worker.sent(await (await updates.send(key=key.encode(), value=payload)))
             return
         await apply_item(key, event, (f"e{message.partition}", message.offset), message, "e")
 
     async def apply_item(
         key: str, item: Any, mark: tuple[str, int], message: Any, tag: str
     ) -> None:
-        stored = pipeline.get(key.encode())
+        stored: Stored | None = subjects.get(key.encode())
         if stored is not None and stored.seen(*mark):
             return  # redelivered after a crash: its effect is already in the state
         started = time.perf_counter()
@@ -332,30 +255,30 @@ def build_app(
                 # Unread messages may still hold what this needs (a reply read before the
                 # post it answers): retry once everything read so far has been applied.
                 payload = pickle.dumps(("derived", "r" + mark[0], mark[1], item))
-                pipeline.stage([await send_update(key, payload)], None)
+                worker.sent(await (await updates.send(key=key.encode(), value=payload)))
                 return
             # The letter carries the contract event, whichever topic brought it here.
             event = getattr(item, "event", item)
             value = dumps(event).encode() if isinstance(event, Event) else None
             await dead.send(message, "rejected", step.rejected, value=value)
             return
-        futures = await send_outputs(step, f"d{tag}{message.partition}", message.offset)
-        commit_step(key, stored, step, message.partition, mark if step.changed else None, futures)
+        await send_outputs(step, f"d{tag}{message.partition}", message.offset)
+        await commit_step(key, stored, step, message.partition, mark if step.changed else None)
 
     async def handle_update(message: Any) -> None:
         kind, *rest = pickle.loads(message.value)  # written by our workers only
         key = message.key.decode()
         if kind == "tick":
             (now,) = rest
-            stored = pipeline.get(message.key)
+            stored = subjects.get(message.key)
             if stored is None or stored.due is None:
                 return
             if stored.due > now:  # a later event moved the deadline since the tick was sent
                 worker.schedule(key, stored.due, message.partition)
                 return
             step = engine.tick(key, stored.state, datetime.fromtimestamp(now, UTC))
-            futures = await send_outputs(step, f"du{message.partition}", message.offset)
-            commit_step(key, stored, step, message.partition, None, futures)
+            await send_outputs(step, f"du{message.partition}", message.offset)
+            await commit_step(key, stored, step, message.partition, None)
         else:
             origin, seq, item = rest
             await apply_item(key, item, (origin, seq), message, "u")
@@ -364,9 +287,7 @@ def build_app(
                          value_type=bytes, key_serializer="raw", value_serializer="raw"),
                concurrency=1)
     async def process(stream: Any) -> None:
-        # Acks are ours: an event is acknowledged (so its offset may be committed) only
-        # after the state it produced is written, which waits for its outputs' acks.
-        async for event in stream.noack().events():
+        async for event in stream.events():
             message = event.message
             worker.positions[message.topic, message.partition] = message.offset
             worker.progress_at = time.monotonic()
@@ -379,15 +300,6 @@ def build_app(
                 log.exception("processing failed at %s:%s:%s", message.topic,
                               message.partition, message.offset)
                 await dead.send(message, "error", f"{type(err).__name__}: {err}")
-            pipeline.finish(event)
-            pipeline.drain()
-            while len(pipeline.pending) > MAX_PENDING:  # the broker is slow to acknowledge
-                await asyncio.sleep(0.005)
-                pipeline.drain()
-
-    @app.timer(0.02)
-    async def drain_pipeline() -> None:
-        pipeline.drain()
 
     @app.agent(alerts_topic, concurrency=1)
     async def route_alerts(stream: Any) -> None:
