@@ -12,6 +12,7 @@ from facilitation_rules.events import (
     EnrollmentDeactivated,
     PostCreated,
     PostDeleted,
+    PostKind,
     PostVoted,
     ReflectionCommented,
     ReflectionSubmitted,
@@ -66,16 +67,7 @@ def response(
     role: Role = Role.LEARNER,
     course: str = COURSE,
 ) -> PostCreated:
-    return PostCreated(
-        event_id=_id("e"),
-        occurred_at=at(h),
-        course_id=course,
-        actor=actor(user, role),
-        post_id=post_id,
-        thread_id=thread_id,
-        parent_post_id=thread_id,
-        post_kind="response",
-    )
+    return _reply("response", h, user, post_id, thread_id, thread_id, role, course)
 
 
 def comment(
@@ -88,6 +80,13 @@ def comment(
     role: Role = Role.LEARNER,
     course: str = COURSE,
 ) -> PostCreated:
+    return _reply("comment", h, user, post_id, thread_id, parent, role, course)
+
+
+def _reply(
+    kind: PostKind, h: float, user: str, post_id: str, thread_id: str, parent: str,
+    role: Role, course: str,
+) -> PostCreated:
     return PostCreated(
         event_id=_id("e"),
         occurred_at=at(h),
@@ -96,7 +95,7 @@ def comment(
         post_id=post_id,
         thread_id=thread_id,
         parent_post_id=parent,
-        post_kind="comment",
+        post_kind=kind,
     )
 
 
