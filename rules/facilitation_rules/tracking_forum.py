@@ -135,14 +135,16 @@ def _thread_of(post: _Post, kind: PostKind, threads: ThreadIndex | None) -> str:
     return known or ""
 
 
-def _voted(kind: PostKind) -> Translator:
+def _post_action(cls: type[PostVoted] | type[PostDeleted], kind: PostKind) -> Translator:
+    """A vote or a deletion: the post it touches, its thread, and (votes) whether undone."""
+
     def translate(
         record: dict[str, Any], event_type: str, threads: ThreadIndex | None
     ) -> list[Event]:
         post = _Post(record, event_type)
-        undo = bool(post.data.get("undo_vote"))
+        extra = {"undo": bool(post.data.get("undo_vote"))} if cls is PostVoted else {}
         return [
-            PostVoted(
+            cls(
                 event_id=post.event_id(event_type),
                 occurred_at=post.at,
                 course_id=post.course_id,
@@ -150,31 +152,19 @@ def _voted(kind: PostKind) -> Translator:
                 post_id=post.post_id,
                 thread_id=_thread_of(post, kind, threads),
                 post_kind=kind,
-                undo=undo,
+                **extra,
             )
         ]
 
     return translate
+
+
+def _voted(kind: PostKind) -> Translator:
+    return _post_action(PostVoted, kind)
 
 
 def _deleted(kind: PostKind) -> Translator:
-    def translate(
-        record: dict[str, Any], event_type: str, threads: ThreadIndex | None
-    ) -> list[Event]:
-        post = _Post(record, event_type)
-        return [
-            PostDeleted(
-                event_id=post.event_id(event_type),
-                occurred_at=post.at,
-                course_id=post.course_id,
-                actor=post.actor,
-                post_id=post.post_id,
-                thread_id=_thread_of(post, kind, threads),
-                post_kind=kind,
-            )
-        ]
-
-    return translate
+    return _post_action(PostDeleted, kind)
 
 
 def _viewed(record: dict[str, Any], event_type: str, threads: ThreadIndex | None) -> list[Event]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from facilitation_rules.events import (
     ActivityRecorded,
@@ -100,25 +101,22 @@ def _reply(
 
 
 def vote(h: float, user: str, post_id: str, course: str = COURSE) -> PostVoted:
-    return PostVoted(
-        event_id=_id("e"),
-        occurred_at=at(h),
-        course_id=course,
-        actor=actor(user),
-        post_id=post_id,
-        thread_id=post_id,
-    )
+    return PostVoted(**_on_post(h, user, post_id, course))
 
 
 def deleted(h: float, user: str, post_id: str, course: str = COURSE) -> PostDeleted:
-    return PostDeleted(
-        event_id=_id("e"),
-        occurred_at=at(h),
-        course_id=course,
-        actor=actor(user),
-        post_id=post_id,
-        thread_id=post_id,
-    )
+    return PostDeleted(**_on_post(h, user, post_id, course))
+
+
+def _on_post(h: float, user: str, post_id: str, course: str) -> dict[str, Any]:
+    return {
+        "event_id": _id("e"),
+        "occurred_at": at(h),
+        "course_id": course,
+        "actor": actor(user),
+        "post_id": post_id,
+        "thread_id": post_id,
+    }
 
 
 def activity(h: float, user: str, course: str = COURSE) -> ActivityRecorded:
