@@ -1,140 +1,127 @@
 #!/usr/bin/env python3
-"""Fit the dropout-risk model (intercept, weights, reference) of a rule pack.
+"""Fit the dropout-risk model (intercept, weights, reference) of a rule pack, and measure it.
 
 Method (docs/dropout-risk.md): L2-regularised logistic regression, fitted by Newton's
-method in pure Python, on the engine's own features (``facilitation_rules.dropout``,
-computed by the same code the engine runs) at one or more cut-off dates, against a label
-"dropped out" = no activity in the ``--horizon`` days after the cut-off (or your labels).
+method in pure Python, on the engine's own features (``facilitation_rules.dropout``, the
+same code the engine runs) at a cut-off date, against a "dropped out" label; sign-
+constrained so every reason the engine gives means what it says.
 
-Real data (what a course team should use)::
+Input, one of:
 
-    python scripts/derive_dropout_weights.py --activity daily.csv --at 2024-02-05 --at 2024-02-19
-        [--labels labels.csv]
+- ``--kdd-dir DIR``: the KDD Cup 2015 (XuetangX) drop-out data as one file per course,
+  ``trainCourse<id>.csv`` (enrollment_id,time,event_access,...,event_wiki: one row per
+  enrolment and day of the course's 30-day window, event counts by type), and a labels file
+  ``truth*.csv`` (enrollment_id,label; 1 = no activity in the 10 days after the window).
+  The cut-off is the end of each course's window. ``--exclude-course ID`` leaves courses out.
+- ``--activity daily.csv --at DATE...``: your own course(s). ``daily.csv`` is
+  course,learner,date,events[,posts,reflections,replies_received], one row per learner and
+  active day. Labels: ``--labels`` (course,learner,dropped) or computed as no activity in
+  the ``--horizon`` days after each cut-off.
 
-``daily.csv``: course,learner,date,events[,posts,reflections,replies_received]
-(one row per learner and active day; ``events`` > 0). ``labels.csv``: course,learner,dropped
-(0/1); without it the label is computed from the activity after each cut-off. Only learners
-active before a cut-off are used at that cut-off (the engine scores only those).
+It prints the ``model:`` block for a pack, fitted on all the data, and on stderr a table of
+held-out AUCs per course: the model (each course scored by a fit that never saw it when
+there are 3+ courses; else a held-out third of the learners), the pack's current model
+(``--rules``, default the shipped pack), and one-number baselines: days since last activity,
+active days in the window, active days so far. ``--evaluate`` only scores the pack's model.
 
-Without real data (how the shipped defaults were made)::
-
-    python scripts/derive_dropout_weights.py --simulate 6000 --seed 1
-
-simulates a course with the behaviour model in docs/dropout-risk.md. Prints the ``model:``
-block for the pack, and the ranking quality (AUC) of the model next to "days since last
-activity" alone, on a held-out third of the learners.
+End to end through the product CLI: ``--emit-events OUT`` writes each course's data as
+contract events (``OUT/<course>.jsonl``) and ``OUT/labels.csv``, and prints the ``--at`` of
+each course; after ``facilitation learners OUT/<course>.jsonl --at ... > learners.csv``,
+``--check-export learners.csv --labels OUT/labels.csv`` prints the AUC of its
+``risk_score`` next to days since ``last_active_at`` and ``active_days``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import random
 import sys
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from facilitation_rules.dropout import FEATURES, features_at
+from dropout_data import (
+    DAY,
+    Daily,
+    Labels,
+    day_number,
+    emit_events,
+    natural,
+    read_daily,
+    read_kdd,
+    read_labels,
+)
+
+from facilitation_rules.dropout import FEATURES, features_at, logit
+from facilitation_rules.packs import load_pack
 from facilitation_rules.state import CourseState, LearnerState
 
-DAY = 86400
+NEGATIVE = ("recency",)  # may only raise the risk; every other feature may only lower it
 
 
-# -- data -------------------------------------------------------------------------------
-
-# (course, learner) -> day -> (events, posts, reflections, replies received)
-Daily = dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]
-
-
-def read_daily(path: str) -> Daily:
-    data: Daily = defaultdict(dict)
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            day = date.fromisoformat(row["date"]).toordinal() - date(1970, 1, 1).toordinal()
-            data[(row["course"], row["learner"])][day] = (
-                int(row.get("events") or 0),
-                int(row.get("posts") or 0),
-                int(row.get("reflections") or 0),
-                int(row.get("replies_received") or 0),
-            )
-    return data
+class Example(NamedTuple):
+    course: str
+    learner: str
+    x: list[float]  # FEATURES, in order
+    y: int  # 1 = dropped out
+    since: float  # days since the last activity
+    active_recent: int
+    active_total: int
 
 
-def read_labels(path: str) -> dict[tuple[str, str], int]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {(r["course"], r["learner"]): int(r["dropped"]) for r in csv.DictReader(handle)}
+# -- examples ---------------------------------------------------------------------------
 
 
 def examples(
-    daily: Daily, cutoffs: list[int], horizon: int, window: int, labels: dict | None
-) -> list[tuple[str, list[float], int, float]]:
-    """(learner key, feature vector, label, days since last activity) per learner and cut-off."""
+    daily: Daily, cutoffs: Mapping[str, list[int]], horizon: int, window: int,
+    labels: Labels | None,
+) -> list[Example]:
+    """One example per learner active before a cut-off of their course (the engine scores
+    only those), with the engine's features at the start of the cut-off day."""
+    courses: dict[str, list[tuple[str, dict[int, tuple[int, int, int, int]]]]] = defaultdict(list)
+    for (course, learner), days in daily.items():
+        courses[course].append((learner, days))
     out = []
-    for cut in cutoffs:
-        cohort: dict[str, CourseState] = {}
-        states = {}
-        for (course, learner), days in daily.items():
-            past = {d: c for d, c in days.items() if d < cut and c[0] > 0}
-            course_state = cohort.setdefault(course, CourseState(course_id=course))
-            course_state.learners += 1
-            for d in past:
-                course_state.active_by_day[d] = course_state.active_by_day.get(d, 0) + 1
-            if not past:
-                continue
-            state = LearnerState(course_id=course, learner_id=learner)
-            state.days = set(past)
-            state.last_active = (max(past) + 0.5) * DAY
-            state.posts = sum(c[1] for c in past.values())
-            state.reflections = sum(c[2] for c in past.values())
-            state.replies_received = sum(c[3] for c in past.values())
-            states[(course, learner)] = state
-        for key, state in states.items():
-            if labels is not None:
-                if key not in labels:
-                    continue
-                label = labels[key]
-            else:
-                label = int(not any(cut <= d < cut + horizon for d in daily[key]))
-            feats = features_at(state, cut * DAY, cohort[key[0]], window)
-            vector = feats.vector()
-            out.append((f"{key[0]}|{key[1]}", [vector[f] for f in FEATURES], label,
-                        feats.days_since_active))
+    for course, learners in sorted(courses.items()):
+        for cut in cutoffs.get(course, ()):
+            cohort = CourseState(course_id=course)
+            cohort.learners = len(learners)
+            states = []
+            for learner, days in learners:
+                past = {d: c for d, c in days.items() if d < cut and c[0] > 0}
+                for d in past:
+                    cohort.active_by_day[d] = cohort.active_by_day.get(d, 0) + 1
+                if past:
+                    states.append((learner, days, _state(course, learner, past)))
+            for learner, days, state in states:
+                if labels is not None:
+                    if (course, learner) not in labels:
+                        continue
+                    label = labels[(course, learner)]
+                else:
+                    label = int(not any(cut <= d < cut + horizon for d in days))
+                feats = features_at(state, cut * DAY, cohort, window)
+                vector = feats.vector()
+                out.append(Example(course, learner, [vector[f] for f in FEATURES], label,
+                                   feats.days_since_active, feats.active_recent,
+                                   feats.active_total))
     return out
 
 
-# -- simulation (the behaviour model of docs/dropout-risk.md) ----------------------------
-
-
-def simulate(learners: int, seed: int, days: int = 84) -> Daily:
-    rng = random.Random(seed)
-    data: Daily = defaultdict(dict)
-    for i in range(learners):
-        start = rng.randrange(0, 10)
-        # habit: how often the learner comes (daily ... fortnightly), with a weekly rhythm
-        rate = rng.betavariate(1.2, 2.5)
-        social = rng.random() < 0.35  # posts in the forum at all
-        stays = rng.random() < 0.45
-        quit_day = days + 1 if stays else start + int(rng.expovariate(1 / 25)) + 3
-        fade = rng.randrange(5, 22)  # engagement declines over this many days before quitting
-        breaks = [] if rng.random() < 0.6 else [rng.randrange(start, days)]  # a 1-2 week break
-        for day in range(start, days):
-            p = rate
-            if day >= quit_day:
-                p = 0.01  # rare returns after dropping out
-            elif day >= quit_day - fade:
-                p = rate * (quit_day - day) / fade
-            if any(b <= day < b + rng.randrange(7, 15) for b in breaks):
-                p *= 0.05
-            if (day % 7) in (5, 6):
-                p *= 0.6
-            if rng.random() < p:
-                posts = int(social and rng.random() < 0.3)
-                replies = sum(rng.random() < 0.8 for _ in range(posts))
-                reflections = int(rng.random() < 0.1 * (1 + rate))
-                data[("sim-course", f"L{i}")][day] = (1 + rng.randrange(20), posts, reflections,
-                                                     replies)
-    return data
+def _state(course: str, learner: str, past: dict[int, tuple[int, int, int, int]]) -> LearnerState:
+    """The learner state the engine would hold after this activity (noon of each day)."""
+    state = LearnerState(course_id=course, learner_id=learner)
+    state.days = set(past)
+    state.first_active = (min(past) + 0.5) * DAY
+    state.last_active = (max(past) + 0.5) * DAY
+    state.posts = sum(c[1] for c in past.values())
+    state.reflections = sum(c[2] for c in past.values())
+    state.replies_received = sum(c[3] for c in past.values())
+    return state
 
 
 # -- fitting ------------------------------------------------------------------------------
@@ -155,8 +142,9 @@ def fit(xs: list[list[float]], ys: list[int], l2: float, iterations: int = 25) -
             for a in range(k):
                 grad[a] += (y - p) * row[a]
                 ra = row[a] * w
+                hess_a = hess[a]
                 for b in range(a, k):
-                    hess[a][b] += ra * row[b]
+                    hess_a[b] += ra * row[b]
         for a in range(k):
             for b in range(a):
                 hess[a][b] = hess[b][a]
@@ -183,6 +171,27 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return [m[i][n] / m[i][i] for i in range(n)]
 
 
+def fit_model(
+    train: list[Example], l2: float, constrained: bool = True
+) -> tuple[float, dict[str, float]]:
+    """Intercept and weights. Sign constraints: recency may only raise the risk and every
+    engagement feature may only lower it; a feature fitted the other way is dropped and the
+    rest refitted, so each reason the engine gives ("active on only 2 days so far") means
+    what it says. With one course ``cohort`` is active_days minus a constant: left out."""
+    used = [f for f in FEATURES if f != "cohort" or len({e.course for e in train}) > 1]
+    while True:
+        index = [FEATURES.index(f) for f in used]
+        beta = fit([[e.x[i] for i in index] for e in train], [e.y for e in train], l2)
+        wrong = [f for f, b in zip(used, beta[1:], strict=True)
+                 if constrained and (b < 0 if f in NEGATIVE else b > 0)]
+        if not wrong:
+            break
+        used = [f for f in used if f not in wrong]
+    weights = dict.fromkeys(FEATURES, 0.0)
+    weights.update(zip(used, beta[1:], strict=True))
+    return beta[0], weights
+
+
 def auc(scores: list[float], ys: list[int]) -> float:
     """Probability that a random drop-out ranks above a random stayer (ties count half)."""
     ranked = sorted(zip(scores, ys, strict=True))
@@ -199,78 +208,166 @@ def auc(scores: list[float], ys: list[int]) -> float:
     return (rank_sum - pos * (pos + 1) / 2) / (pos * neg) if pos and neg else float("nan")
 
 
+def held_out_scores(
+    data: list[Example], l2: float, folds: int, seed: int, constrained: bool
+) -> list[float]:
+    """Each example's model logit from a fit that did not see it (NaN: used for fitting
+    only): course folds when there are 3+ courses (a new course is what the defaults meet),
+    else a random third of the learners held out."""
+    courses = sorted({e.course for e in data})
+    rng = random.Random(seed)
+    if len(courses) >= 3:
+        rng.shuffle(courses)
+        fold_of = {c: i % folds for i, c in enumerate(courses)}
+        group = [fold_of[e.course] for e in data]
+        tests = list(range(min(folds, len(courses))))
+    else:
+        group = [int(rng.random() < 1 / 3) for _ in data]
+        tests = [1]
+    scores = [math.nan] * len(data)
+    for test in tests:
+        train = [e for e, g in zip(data, group, strict=True) if g != test]
+        intercept, weights = fit_model(train, l2, constrained)
+        for i, g in enumerate(group):
+            if g == test:
+                scores[i] = _logit(data[i], intercept, weights)
+    return scores
+
+
+def _logit(e: Example, intercept: float, weights: Mapping[str, float]) -> float:
+    return logit(dict(zip(FEATURES, e.x, strict=True)), intercept, weights)
+
+
+# -- reports ------------------------------------------------------------------------------
+
+
+def auc_table(rows: list[tuple[str, int]], columns: dict[str, list[float]]) -> list[str]:
+    """Markdown table of AUC per course (rows: (course, label) per example), plus the mean."""
+    by_course: dict[str, list[int]] = defaultdict(list)
+    for i, (course, _) in enumerate(rows):
+        by_course[course].append(i)
+    head = ["course", "learners", "dropped", *columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    means: dict[str, list[float]] = defaultdict(list)
+    for course, index in sorted(by_course.items(), key=lambda item: natural(item[0])):
+        ys = [rows[i][1] for i in index]
+        cells = [course, str(len(ys)), f"{sum(ys) / len(ys):.0%}"]
+        for name, scores in columns.items():
+            value = auc([scores[i] for i in index], ys)
+            means[name].append(value)
+            cells.append(f"{value:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    cells = [f"mean of {len(by_course)}", str(len(rows)),
+             f"{sum(y for _, y in rows) / len(rows):.0%}"]
+    cells += [f"{sum(v) / len(v):.3f}" for v in means.values()]
+    lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def model_block(source: str, intercept: float, weights: Mapping[str, float],
+                reference: Mapping[str, float]) -> str:
+    def inline(values: Mapping[str, float]) -> str:
+        return "{" + ", ".join(f"{f}: {values[f]:.3f}" for f in FEATURES) + "}"
+
+    return (f"    model:\n      source: {json.dumps(source)}\n      intercept: {intercept:.3f}\n"
+            f"      weights: {inline(weights)}\n      reference: {inline(reference)}")
+
+
+def check_export(path: str, labels: Labels) -> list[str]:
+    """AUCs of a ``facilitation learners`` CSV against labels."""
+    rows, risk, recency, active = [], [], [], []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            key = (row["course_id"], row["learner_id"])
+            if key not in labels:
+                continue
+            rows.append((row["course_id"], labels[key]))
+            risk.append(float(row["risk_score"]))
+            last = row["last_active_at"]
+            # days since last activity ranks like minus the last activity time
+            recency.append(-datetime.fromisoformat(last).timestamp() if last else math.inf)
+            active.append(-float(row["active_days"]))
+    if not rows:
+        return ["no labelled learner in the export"]
+    return auc_table(rows, {"risk_score": risk, "days since last_active_at": recency,
+                            "-active_days": active})
+
+
+# -- command line -------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--kdd-dir", metavar="DIR", help="KDD Cup 2015 per-course files")
     src.add_argument("--activity", help="daily activity CSV")
-    src.add_argument("--simulate", type=int, metavar="LEARNERS", help="simulate a course")
+    src.add_argument("--check-export", metavar="CSV", help="AUCs of a `facilitation learners` CSV")
+    parser.add_argument("--exclude-course", action="append", default=[], metavar="ID")
     parser.add_argument("--labels", help="labels CSV (course,learner,dropped)")
     parser.add_argument("--at", action="append", default=[], help="cut-off date (repeatable)")
     parser.add_argument("--horizon", type=int, default=28, help="days without activity = dropped")
-    parser.add_argument("--window", type=int, default=14, help="the pack's window_days")
+    parser.add_argument("--window", type=int, help="window_days (default: the pack's)")
     parser.add_argument("--l2", type=float, default=2.0, help="L2 penalty")
+    parser.add_argument("--folds", type=int, default=5, help="course folds for held-out AUCs")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rules", metavar="FILE", help="pack to compare with (default: shipped)")
+    parser.add_argument("--evaluate", action="store_true", help="only score the pack's model")
     parser.add_argument("--unconstrained", action="store_true", help="no sign constraints")
+    parser.add_argument("--emit-events", metavar="OUT", help="write contract events and labels")
     args = parser.parse_args(argv)
-    if args.simulate:
-        daily = simulate(args.simulate, args.seed)
-        cutoffs = [21, 35, 49]
-        source = f"scripts/derive_dropout_weights.py --simulate {args.simulate} --seed {args.seed}"
+    if args.check_export:
+        if not args.labels:
+            parser.error("--check-export needs --labels")
+        print("\n".join(check_export(args.check_export, read_labels(args.labels))))
+        return 0
+    pack = load_pack(args.rules).rules.dropout
+    window = args.window or pack.window_days
+    labels = read_labels(args.labels) if args.labels else None
+    if args.kdd_dir:
+        daily, labels, cut = read_kdd(args.kdd_dir, args.exclude_course)
+        cutoffs = {course: [day] for course, day in cut.items()}
+        source = (f"scripts/derive_dropout_weights.py --kdd-dir DIR (KDD Cup 2015, "
+                  f"{len(cutoffs)} courses)")
     else:
         if not args.at:
             parser.error("--at is required with --activity")
         daily = read_daily(args.activity)
-        epoch = date(1970, 1, 1).toordinal()
-        cutoffs = [date.fromisoformat(a).toordinal() - epoch for a in args.at]
+        cutoffs = {course: [day_number(a) for a in args.at] for course, _ in daily}
         source = f"fitted on {args.activity} at {', '.join(args.at)}"
-    labels = read_labels(args.labels) if args.labels else None
-    data = examples(daily, cutoffs, args.horizon, args.window, labels)
+    if args.emit_events:
+        print("\n".join(emit_events(daily, cutoffs, labels, args.horizon, args.emit_events)))
+        return 0
+    data = examples(daily, cutoffs, args.horizon, window, labels)
     if not data:
-        print("no learners active before the cut-off(s)", file=sys.stderr)
+        print("no labelled learners active before the cut-off(s)", file=sys.stderr)
         return 1
-    rng = random.Random(args.seed)
-    held_out = {key for key in {d[0] for d in data} if rng.random() < 1 / 3}
-    train = [d for d in data if d[0] not in held_out]
-    test = [d for d in data if d[0] in held_out] or train
-    # With one course the cohort feature is active_days minus a constant per cut-off: the two
-    # are nearly collinear and the split of weight between them arbitrary. Fit without it;
-    # it is then 0 (a course team with several courses' data gets a real cohort weight).
-    courses = {d[0].split("|", 1)[0] for d in data}
-    skip = {FEATURES.index("cohort")} if len(courses) == 1 else set()
-    used = [i for i in range(len(FEATURES)) if i not in skip]
-    while True:
-        fitted = fit([[d[1][i] for i in used] for d in train], [d[2] for d in train], args.l2)
-        # Sign constraints (unless --unconstrained): recency may only raise the risk and every
-        # engagement feature may only lower it, as every published dropout study finds. A
-        # feature fitted the other way is dropped and the rest refitted, so each reason the
-        # engine gives ("no forum posts") means what it says.
-        wrong = [i for i, b in zip(used, fitted[1:], strict=True)
-                 if not args.unconstrained and (b < 0 if FEATURES[i] == "recency" else b > 0)]
-        if not wrong:
-            break
-        used = [i for i in used if i not in wrong]
-    beta = [fitted[0]] + [0.0] * len(FEATURES)
-    for i, b in zip(used, fitted[1:], strict=True):
-        beta[i + 1] = b
-    means = [sum(d[1][i] for d in train) / len(train) for i in range(len(FEATURES))]
-
-    def model_score(x: list[float]) -> float:
-        return beta[0] + sum(b * v for b, v in zip(beta[1:], x, strict=True))
-
-    ys = [d[2] for d in test]
-    model_auc = auc([model_score(d[1]) for d in test], ys)
-    recency_auc = auc([d[3] for d in test], ys)
-    weights = ", ".join(f"{f}: {b:.3f}" for f, b in zip(FEATURES, beta[1:], strict=True))
-    reference = ", ".join(f"{f}: {m:.3f}" for f, m in zip(FEATURES, means, strict=True))
-    print(f"    model:\n      source: \"{source}\"\n      intercept: {beta[0]:.3f}")
-    print(f"      weights: {{{weights}}}\n      reference: {{{reference}}}")
+    columns: dict[str, list[float]] = {}
+    if not args.evaluate:
+        columns["model (held out)"] = held_out_scores(
+            data, args.l2, args.folds, args.seed, not args.unconstrained
+        )
+    columns["pack model"] = [_logit(e, pack.intercept, pack.weights) for e in data]
+    baselines: dict[str, Callable[[Example], float]] = {
+        "days since last activity": lambda e: e.since,
+        f"active days (last {window})": lambda e: -e.active_recent,
+        "active days so far": lambda e: -e.active_total,
+    }
+    columns.update({name: [f(e) for e in data] for name, f in baselines.items()})
+    scored = [i for i, e in enumerate(data) if not any(math.isnan(c[i]) for c in columns.values())]
+    if not args.evaluate:
+        intercept, weights = fit_model(data, args.l2, not args.unconstrained)
+        # reasons compare a learner with those who stayed: "no activity for 9 days" is a
+        # reason when learners who stayed were active more recently than that
+        stayed = [e for e in data if not e.y] or data
+        reference = {f: sum(e.x[i] for e in stayed) / len(stayed) for i, f in enumerate(FEATURES)}
+        print(model_block(source, intercept, weights, reference))
     stamp = datetime.now(UTC).date().isoformat()
-    print(
-        f"# {stamp}: {len(train):,} training / {len(test):,} held-out examples, "
-        f"{sum(d[2] for d in data) / len(data):.0%} dropped; held-out AUC: model "
-        f"{model_auc:.3f}, days since last activity alone {recency_auc:.3f}",
-        file=sys.stderr,
-    )
+    print(f"# {stamp}: {len(data):,} learners, {sum(e.y for e in data) / len(data):.0%} dropped;"
+          f" AUC per course on {len(scored):,} held-out learners (higher ranks drop-outs better):",
+          file=sys.stderr)
+    rows = [(data[i].course, data[i].y) for i in scored]
+    table = auc_table(rows, {name: [c[i] for i in scored] for name, c in columns.items()})
+    print("\n".join(table), file=sys.stderr)
     return 0
 
 

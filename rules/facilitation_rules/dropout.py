@@ -8,11 +8,12 @@ Features (all computable from ``LearnerState`` plus the course aggregate, at tim
 - ``active_days``: active days per week over the recent window (default 14 days).
 - ``trend``: change in active days per week, recent window minus the window before it.
 - ``cohort``: active days per week minus the course average over the same window.
+- ``total_days``: log(1 + active days so far): how much of a habit the course has become.
 - ``posts``, ``reflections``, ``replies_received``: log(1 + count) so far.
 
 Each feature's contribution to an alert is ``w_i * (f_i - reference_i)``, where the
-reference is the feature's mean in the data the weights were fitted on; the largest positive
-contributions are the reasons, in plain words. ``scripts/derive_dropout_weights.py`` fits the
+reference is the feature's mean among the learners who stayed in the data the weights were
+fitted on; the largest positive contributions are the reasons, in plain words. ``scripts/derive_dropout_weights.py`` fits the
 weights, intercept and references; docs/dropout-risk.md explains the method and defaults.
 """
 
@@ -25,7 +26,16 @@ from dataclasses import dataclass
 from facilitation_rules.state import NO_TIME, CourseState, LearnerState
 
 DAY = 86400.0
-FEATURES = ("recency", "active_days", "trend", "cohort", "posts", "reflections", "replies_received")
+FEATURES = (
+    "recency",
+    "active_days",
+    "trend",
+    "cohort",
+    "total_days",
+    "posts",
+    "reflections",
+    "replies_received",
+)
 RECENCY_CAP_WEEKS = 4.0
 
 
@@ -36,6 +46,7 @@ class Features:
     active_prior: int
     cohort_mean: float
     window_days: int
+    active_total: int
     posts: int
     reflections: int
     replies_received: int
@@ -47,6 +58,7 @@ class Features:
             "active_days": self.active_recent * per_week,
             "trend": (self.active_recent - self.active_prior) * per_week,
             "cohort": (self.active_recent - self.cohort_mean) * per_week,
+            "total_days": math.log1p(self.active_total),
             "posts": math.log1p(self.posts),
             "reflections": math.log1p(self.reflections),
             "replies_received": math.log1p(self.replies_received),
@@ -78,6 +90,7 @@ def features_at(
         active_prior=prior,
         cohort_mean=mean,
         window_days=window_days,
+        active_total=len(state.days),
         posts=state.posts,
         reflections=state.reflections,
         replies_received=state.replies_received,
@@ -115,7 +128,8 @@ def reasons(
         ),
         key=lambda item: (-item[0], item[1]),
     )
-    chosen = [name for c, name in contributions if c > 0][:limit]
+    # the learner is scored because they are inactive: that is the reason of last resort
+    chosen = [name for c, name in contributions if c > 0][:limit] or ["recency"]
     if "trend" in chosen and "active_days" in chosen:
         chosen.remove("active_days")  # the trend sentence already says it
     return tuple(_describe(name, features) for name in chosen)
@@ -140,6 +154,10 @@ def _describe(name: str, f: Features) -> str:
             f"less active than the course average ({f.active_recent} vs "
             f"{f.cohort_mean:.1f} days in the last {window})"
         )
+    if name == "total_days":
+        if f.active_total == 0:
+            return "never active"
+        return f"active on only {_plural(f.active_total, 'day')} so far"
     if name == "posts":
         return "no forum posts" if f.posts == 0 else f"only {_plural(f.posts, 'forum post')}"
     if name == "reflections":

@@ -77,7 +77,9 @@ def test_went_quiet_fires_after_the_gap_with_the_last_activity_as_episode():
 
 
 def test_dropout_risk_fires_for_a_fading_learner_with_plain_reasons_and_resolves():
-    events = [activity(24 * d, "ann") for d in range(14)] + [activity(24 * 30, "ann")]
+    # active on 5 days, then gone: on the KDD Cup 2015 fit (docs/dropout-risk.md) the risk
+    # crosses the threshold after about 12 days away (a learner of 14 straight days would not)
+    events = [activity(24 * d, "ann") for d in range(5)] + [activity(24 * 30, "ann")]
     _, alerts = run(events)
     risk = [a for a in alerts if a.rule == "dropout_risk"]
     assert [a.action for a in risk][:2] == ["fire", "resolve"]
@@ -85,7 +87,7 @@ def test_dropout_risk_fires_for_a_fading_learner_with_plain_reasons_and_resolves
     assert all(a.alert_id != risk[0].alert_id for a in risk[2:])  # a new fade, a new episode
     fire = risk[0]
     assert fire.fired_at.hour == 6 and fire.fired_at < at(24 * 30)
-    assert fire.fired_at >= at(24 * 13 + 24 * 2)  # never before min_inactive_days
+    assert fire.fired_at >= at(24 * 4 + 24 * 2)  # never before min_inactive_days
     assert DEFAULT.dropout.threshold <= fire.details["risk_score"] <= 1
     assert any(r.startswith("no activity for") for r in fire.reasons)
 
