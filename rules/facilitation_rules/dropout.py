@@ -13,8 +13,9 @@ Features (all computable from ``LearnerState`` plus the course aggregate, at tim
 
 Each feature's contribution to an alert is ``w_i * (f_i - reference_i)``, where the
 reference is the feature's mean among the learners who stayed in the data the weights were
-fitted on; the largest positive contributions are the reasons, in plain words. ``scripts/derive_dropout_weights.py`` fits the
-weights, intercept and references; docs/dropout-risk.md explains the method and defaults.
+fitted on; the largest positive contributions are the reasons, in plain words.
+``scripts/derive_dropout_weights.py`` fits the weights, intercept and references;
+docs/dropout-risk.md explains the method and the defaults.
 """
 
 from __future__ import annotations

@@ -62,8 +62,8 @@ class DropoutConfig:
     max_reasons: int = 3
     intercept: float = -0.6
     weights: dict[str, float] = field(default_factory=dict)
-    #: Feature means of the data the weights were fitted on: contributions are measured
-    #: against them when choosing the reasons.
+    #: Feature means of the learners who stayed, in the data the weights were fitted on:
+    #: contributions are measured against them when choosing the reasons.
     reference: dict[str, float] = field(default_factory=dict)
     severity: str = "high"
     when: Condition = None
