@@ -2,19 +2,20 @@
 
 Data path inside a worker::
 
-    events topic ─┐                      ┌─> alerts topic ──> route_alerts ──> Redis queues
-                  ├─> process (conc. 1) ─┤
-    updates topic ┘   table: subjects    └─> updates topic (derived updates, ticks)
+    events topic ─┐                         ┌─> alerts topic ──> route_alerts ──> Redis queues
+                  ├─> SubjectBatches ───────┤
+    updates topic ┘   table: subjects       └─> updates topic (derived updates, ticks)
 
-* ``process`` is the only table writer (Faust tables are writable only inside stream
-  iteration, and only safely at concurrency 1). It reads two co-partitioned topics: the
-  contract events (keyed by subject) and the internal updates topic, which carries updates
-  one subject's step derives for another (a reply → the thread author's learner record)
-  and the deadline ticks the timer schedules.
+* The consumer hands the two co-partitioned source topics to ``SubjectBatches`` one fetch
+  at a time (``batch_consumer``): the contract events (keyed by subject) and the internal
+  updates topic, which carries updates one subject's step derives for another (a reply →
+  the thread author's learner record) and the deadline ticks the timer schedules. It is the
+  only table writer, and one batch runs at a time (the concurrency-1 rule of Faust tables).
 * The timer never writes a table: it pops due subjects from the in-memory ``DueIndex`` and
   sends each a tick on the updates topic, on the subject's own partition.
 * Alerts and derived updates are acknowledged by the broker before the state that caused
-  them is written, so a crash can repeat them (deduplicated downstream) but never lose one.
+  them is written, and the state before the messages are acked, so a crash can repeat an
+  alert (deduplicated downstream) but never lose one.
 """
 
 from __future__ import annotations
@@ -25,35 +26,26 @@ import os
 import pickle
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import faust
 import orjson
 from faust.serializers import codecs
 
-from facilitation_rules.alerts import Alert, alert_from_dict, alert_to_dict
+from facilitation_rules.alerts import alert_from_dict
 from facilitation_rules.deadlines import DueIndex
-from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, dumps, loads
-from facilitation_rules.events import Event
+from facilitation_stream.batch_consumer import FacilitationApp
 from facilitation_stream.dead_letters import DeadLetters
 from facilitation_stream.kafka_config import updates_topic
 from facilitation_stream.metrics import Metrics, get_metrics
-from facilitation_stream.processing import (
-    Step,
-    Stored,
-    SubjectEngine,
-    decode_stored,
-    encode_stored,
-)
+from facilitation_stream.processing import SubjectEngine, decode_stored, encode_stored
 from facilitation_stream.settings import Settings
+from facilitation_stream.subject_batches import SubjectBatches
 from facilitation_stream.worker_web import is_ready, register_views
 
 log = logging.getLogger(__name__)
 
 TICK_INTERVAL_S = 1.0
-#: Derived updates of one message get sub-sequence numbers below this bound.
-MAX_DERIVED = 64
 
 
 class _StoredCodec(faust.Codec):
@@ -83,6 +75,8 @@ class WorkerState:
     in_flight: dict[int, int] = field(default_factory=dict)
     #: No unread source messages at the last tick (see ``_tick_horizon``).
     caught_up: bool = False
+    #: A batch is being applied: its derived updates are not on the updates topic yet.
+    in_batch: bool = False
     #: When the last source message was processed (monotonic seconds).
     progress_at: float = field(default_factory=time.monotonic)
     recovered: bool = False
@@ -120,7 +114,7 @@ def build_app(
     """Build the worker app. ``sink`` receives routed alerts (``sink.route(alert)``)."""
     metrics = metrics or get_metrics()
     broker = ";".join(f"kafka://{host}" for host in settings.kafka_bootstrap.split(","))
-    app = faust.App(
+    app = FacilitationApp(
         settings.app_id,
         broker=broker,
         store=settings.table_store,
@@ -131,6 +125,8 @@ def build_app(
         topic_replication_factor=settings.topic_replication,
         broker_credentials=_credentials(settings),
         producer_acks=-1,
+        # One fetch is one batch: bounded so a batch's outputs go out within ~0.1 s.
+        broker_max_poll_records=settings.batch_max_records,
         # A crashed worker's partitions move after this long, not Kafka's default minute.
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 4),
@@ -168,138 +164,27 @@ def build_app(
         source_topics=frozenset({settings.events_topic, updates_topic(settings)}),
         updates_topic=updates_topic(settings),
     )
-    # Subject kinds, not ids: P(ost), L(earner), R(eflection), C(ourse).
-    evaluation = metrics.rule_evaluation
     dead = DeadLetters(app, settings)
     dead.observe(metrics.dead_lettered)
     app.facilitation = worker  # type: ignore[attr-defined]
 
-    async def send_outputs(step: Step, origin: str, seq: int) -> None:
-        """Send a step's alerts and derived updates and wait for the broker's ack.
-
-        Each derived update is marked (origin, seq * MAX_DERIVED + index): its target skips
-        it when a crash makes this step run again.
-        """
-        futures = []
-        for alert in step.alerts:
-            if alert.action == "fire":
-                metrics.alerts_fired.labels(rule=alert.rule, severity=alert.severity).inc()
-            else:
-                metrics.alerts_resolved.labels(rule=alert.rule).inc()
-            futures.append(await alerts_topic.send(
-                key=f"{alert.course_id}|{alert.subject_id}".encode(),
-                value=_alert_bytes(alert),
-            ))
-        for index, (target, item) in enumerate(step.derived[:MAX_DERIVED]):
-            payload = pickle.dumps(("derived", origin, seq * MAX_DERIVED + index, item))
-            futures.append(await updates.send(key=target.encode(), value=payload))
-        for future in futures:
-            worker.sent(await future)
-
-    async def commit_step(key: str, stored: Stored | None, step: Step, partition: int,
-                          mark: tuple[str, int] | None) -> None:
-        if not step.changed and mark is None:
-            return
-        if step.state is None:
-            if stored is not None:
-                del subjects[key.encode()]
-            return
-        record = Stored(state=step.state, partition=partition,
-                        marks=dict(stored.marks) if stored else {})
-        if mark is not None:
-            record.marks[mark[0]] = mark[1]
-        record.due = step.next_due
-        subjects[key.encode()] = record
-        if record.due is not None:
-            worker.schedule(key, record.due, partition)
-
-    async def handle_event(message: Any) -> None:
-        try:
-            event = loads(message.value)
-        except UnknownEventType as err:
-            metrics.malformed("unknown-type")
-            await dead.send(message, "unknown-type", str(err))
-            return
-        except EventDecodeError as err:
-            metrics.malformed("invalid")
-            await dead.send(message, "invalid", str(err))
-            return
-        metrics.event_consumed(event.event_type, time.time())
-        occurred = event.occurred_at.timestamp()
-        watermark = worker.watermarks.get(message.partition, occurred)
-        if occurred < watermark - settings.lateness_s:
-            await dead.send(message, "late", f"{watermark - occurred:.0f}s behind")
-            return
-        worker.watermarks[message.partition] = max(watermark, occurred)
-        key = engine.subject_key(event)
-        if message.key is not None and message.key.decode() != key:
-            # Keyed by a producer that does not follow the contract: move it to its subject's
-            # partition, where its state lives.
-            origin = f"de{message.partition}"
-            payload = pickle.dumps(("derived", origin, message.offset * MAX_DERIVED, event))
-            worker.sent(await (await updates.send(key=key.encode(), value=payload)))
-            return
-        await apply_item(key, event, (f"e{message.partition}", message.offset), message, "e")
-
-    async def apply_item(
-        key: str, item: Any, mark: tuple[str, int], message: Any, tag: str
-    ) -> None:
-        stored: Stored | None = subjects.get(key.encode())
-        if stored is not None and stored.seen(*mark):
-            return  # redelivered after a crash: its effect is already in the state
-        started = time.perf_counter()
-        step = engine.apply(key, stored.state if stored else None, item)
-        evaluation.labels(rule=key[0]).observe(time.perf_counter() - started)
-        if step.rejected:
-            if tag == "u" and not worker.caught_up and mark[0][0] != "r":
-                # Unread messages may still hold what this needs (a reply read before the
-                # post it answers): retry once everything read so far has been applied.
-                payload = pickle.dumps(("derived", "r" + mark[0], mark[1], item))
-                worker.sent(await (await updates.send(key=key.encode(), value=payload)))
-                return
-            # The letter carries the contract event, whichever topic brought it here.
-            event = getattr(item, "event", item)
-            value = dumps(event).encode() if isinstance(event, Event) else None
-            await dead.send(message, "rejected", step.rejected, value=value)
-            return
-        await send_outputs(step, f"d{tag}{message.partition}", message.offset)
-        await commit_step(key, stored, step, message.partition, mark if step.changed else None)
-
-    async def handle_update(message: Any) -> None:
-        kind, *rest = pickle.loads(message.value)  # written by our workers only
-        key = message.key.decode()
-        if kind == "tick":
-            (now,) = rest
-            stored = subjects.get(message.key)
-            if stored is None or stored.due is None:
-                return
-            if stored.due > now:  # a later event moved the deadline since the tick was sent
-                worker.schedule(key, stored.due, message.partition)
-                return
-            step = engine.tick(key, stored.state, datetime.fromtimestamp(now, UTC))
-            await send_outputs(step, f"du{message.partition}", message.offset)
-            await commit_step(key, stored, step, message.partition, None)
-        else:
-            origin, seq, item = rest
-            await apply_item(key, item, (origin, seq), message, "u")
+    app.batch_topics = worker.source_topics
+    app.batch_handler = SubjectBatches(  # type: ignore[method-assign]
+        app=app, settings=settings, engine=engine, table=subjects, worker=worker, dead=dead,
+        metrics=metrics, updates_topic=updates.get_topic_name(),
+        alerts_topic=alerts_topic.get_topic_name(),
+        changelog_topic=changelog.get_topic_name(),
+    )
 
     @app.agent(app.topic(events.get_topic_name(), updates.get_topic_name(), key_type=bytes,
                          value_type=bytes, key_serializer="raw", value_serializer="raw"),
                concurrency=1)
     async def process(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            worker.positions[message.topic, message.partition] = message.offset
-            worker.progress_at = time.monotonic()
-            try:
-                if message.topic == settings.events_topic:
-                    await handle_event(message)
-                else:
-                    await handle_update(message)
-            except Exception as err:  # one bad message must never stop the partition
-                log.exception("processing failed at %s:%s:%s", message.topic,
-                              message.partition, message.offset)
-                await dead.send(message, "error", f"{type(err).__name__}: {err}")
+        """Subscribes the source topics, so Faust assigns them with the table's partitions
+        and commits their acked offsets. Their messages never reach this stream: the
+        consumer hands them to ``SubjectBatches`` in batches (``batch_consumer``)."""
+        async for _event in stream.events():
+            raise RuntimeError("a source message took Faust's per-message path")
 
     @app.agent(alerts_topic, concurrency=1)
     async def route_alerts(stream: Any) -> None:
@@ -312,9 +197,16 @@ def build_app(
     @subjects.on_recover
     async def rebuild_due_index() -> None:
         worker.due = {}
+        # Positions of partitions held before the rebalance are stale (another worker may
+        # have moved on): reading resumes from the committed offsets.
+        worker.positions = {}
         for raw_key, stored in subjects.items():
-            if stored is not None and stored.due is not None:
-                worker.schedule(raw_key.decode(), stored.due, stored.partition)
+            if stored is None:
+                continue
+            key = raw_key.decode()
+            engine.restore(key, stored.state)
+            if stored.due is not None:
+                worker.schedule(key, stored.due, stored.partition)
         worker.recovered = True
         log.info("table recovered: %d subjects, %d deadlines", len(subjects), worker.deadlines())
 
@@ -364,28 +256,39 @@ def _tick_horizon(app: faust.App, worker: WorkerState, now: float) -> float:
     While any source partition has unread messages — events, or updates other subjects
     derived from them — an unread one may still move a deadline that wall time has passed
     (a reply, a learner's post), and replay would apply it first. Until then deadlines fire
-    only up to the lowest event time this worker has seen across its partitions.
+    only up to the lowest event time read on this worker's events partitions; an events
+    partition with unread messages and nothing read yet (just assigned or restarted) holds
+    every deadline back, since its next event may be older than any seen elsewhere.
     """
+    if worker.in_batch:
+        return min(worker.watermarks.values(), default=0.0)
+    consumer: Any = app.consumer
     lagging = False
-    for tp in app.consumer.assignment():
-        read = worker.positions.get((tp.topic, tp.partition))
-        if read is None and tp.topic not in worker.source_topics:
+    horizon = now
+    for tp in consumer.assignment():
+        if tp.topic not in worker.source_topics:
             continue  # changelogs, alerts: not sources of subject updates
+        is_events = tp.topic != worker.updates_topic
+        if is_events:
+            horizon = min(horizon, worker.watermarks.get(tp.partition, now))
+        read = worker.positions.get((tp.topic, tp.partition))
+        if read is None:  # nothing read since the assignment: reading starts at the seek
+            read = (consumer._read_offset.get(tp) or 0) - 1
         try:
-            highwater = app.consumer.highwater(tp)
+            highwater = consumer.highwater(tp)
         except Exception:
             continue
-        read = -1 if read is None else read
-        # The consumer's highwater is as of its last fetch; our own sends since then are
-        # known from their acknowledgements.
-        if tp.topic == worker.updates_topic:
-            highwater = max(highwater or 0, worker.in_flight.get(tp.partition, -1) + 1)
-        if highwater is not None and read + 1 < highwater:
+        if highwater is None:  # not fetched since the assignment: unknown, so not caught up
+            return 0.0
+        if not is_events:
+            # The consumer's highwater is as of its last fetch; our own sends since then
+            # are known from their acknowledgements.
+            highwater = max(highwater, worker.in_flight.get(tp.partition, -1) + 1)
+        if read + 1 < highwater:
             lagging = True
-            break
-    if not lagging:
-        return now
-    return min(worker.watermarks.values(), default=0.0)
+            if is_events and tp.partition not in worker.watermarks:
+                return 0.0
+    return horizon if lagging else now
 
 
 def _observe_lag(app: faust.App, metrics: Metrics, worker: WorkerState) -> None:
@@ -405,10 +308,6 @@ def _observe_lag(app: faust.App, metrics: Metrics, worker: WorkerState) -> None:
             metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - read - 1)
             )
-
-
-def _alert_bytes(alert: Alert) -> bytes:
-    return orjson.dumps(alert_to_dict(alert))
 
 
 def _credentials(settings: Settings) -> Any:

@@ -87,6 +87,11 @@ class RulesEngine:
         new_state, outputs = engine.tick(key, state, now.timestamp(), self)
         return self._step(new_state, outputs, [])
 
+    def restore(self, key: str, state: Any) -> None:
+        # A recovered course aggregate serves cohort comparisons at once, as in replay.
+        if isinstance(state, CourseState):
+            self._cohorts[state.course_id] = state
+
     def reload(self, source: str) -> None:
         pack = load_pack(source)  # PackError (a ValueError) lists every problem
         with self._lock:

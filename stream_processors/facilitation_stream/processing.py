@@ -53,6 +53,9 @@ class SubjectEngine(Protocol):
     def reload(self, source: str) -> None:
         """Validate and switch to a new rule pack; raise ValueError with the problems."""
 
+    def restore(self, key: str, state: Any) -> None:
+        """A state recovered from the changelog after a (re)start or a rebalance."""
+
 
 def load_engine(spec: str, rules_path: str | None) -> SubjectEngine:
     """Build the engine named ``module:factory``; the factory gets the rule-pack path."""

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         description="Events older than a partition's event-time watermark by more than this "
         "are dead-lettered as late.",
     )
+    batch_max_records: int = Field(
+        2000, ge=1, description="Most source messages a worker applies per batch (one fetch)."
+    )
     rules_path: str | None = Field(None, description="Rule pack file or folder (hot reload).")
     roster_path: str | None = Field(None, description="Tutor roster YAML.")
     default_tutor: str = Field("tutor-1", description="Queue for alerts when no roster routes.")

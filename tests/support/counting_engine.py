@@ -48,5 +48,8 @@ class CountingEngine:
     def tick(self, key: str, state: Any | None, now: datetime) -> Step:
         return Step(state=state, changed=False)
 
+    def restore(self, key: str, state: Any) -> None:
+        pass
+
     def reload(self, source: str) -> None:
         return None
