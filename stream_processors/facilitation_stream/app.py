@@ -67,6 +67,8 @@ class WorkerState:
     due: dict[int, DueIndex] = field(default_factory=dict)
     #: Event-time watermark per events partition: the latest event time seen there.
     watermarks: dict[int, float] = field(default_factory=dict)
+    #: When an event was last read per events partition (monotonic seconds).
+    read_at: dict[int, float] = field(default_factory=dict)
     #: Last offset processed per (topic, partition) of the two source topics.
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
     source_topics: frozenset[str] = frozenset()
@@ -220,8 +222,7 @@ def build_app(
         if not ready:
             return
         now = time.time()
-        horizon = _tick_horizon(app, worker, now)
-        worker.caught_up = horizon == now
+        horizon, worker.caught_up = _tick_horizon(app, worker, now, settings.idle_s)
         # The tick carries the horizon: the subject fires what is due up to it, no further.
         payload = pickle.dumps(("tick", horizon))
         for partition, index in worker.due.items():
@@ -250,27 +251,29 @@ def build_app(
     return app
 
 
-def _tick_horizon(app: faust.App, worker: WorkerState, now: float) -> float:
-    """How far deadlines may fire: wall time once caught up, else the low watermark.
+def _tick_horizon(
+    app: faust.App, worker: WorkerState, now: float, idle_s: float
+) -> tuple[float, bool]:
+    """How far deadlines may fire, and whether every source partition is read to its end.
 
-    While any source partition has unread messages — events, or updates other subjects
-    derived from them — an unread one may still move a deadline that wall time has passed
-    (a reply, a learner's post), and replay would apply it first. Until then deadlines fire
-    only up to the lowest event time read on this worker's events partitions; an events
+    Deadlines follow event time, as in replay: an unread event may still move a deadline
+    that wall time has passed (a reply, a learner's post), and replay would apply it first.
+    So the horizon is the lowest event-time watermark of this worker's events partitions —
+    except that a partition read to its end with nothing new for ``idle_s`` no longer holds
+    it back (idle sources: otherwise one quiet partition would stop every deadline). While
+    updates derived on other partitions are unread, idleness does not count. An events
     partition with unread messages and nothing read yet (just assigned or restarted) holds
     every deadline back, since its next event may be older than any seen elsewhere.
     """
     if worker.in_batch:
-        return min(worker.watermarks.values(), default=0.0)
+        return min(worker.watermarks.values(), default=0.0), False
     consumer: Any = app.consumer
-    lagging = False
-    horizon = now
+    clock = time.monotonic()
+    lagging = updates_unread = False
+    lowest = active = now
     for tp in consumer.assignment():
         if tp.topic not in worker.source_topics:
             continue  # changelogs, alerts: not sources of subject updates
-        is_events = tp.topic != worker.updates_topic
-        if is_events:
-            horizon = min(horizon, worker.watermarks.get(tp.partition, now))
         read = worker.positions.get((tp.topic, tp.partition))
         if read is None:  # nothing read since the assignment: reading starts at the seek
             read = (consumer._read_offset.get(tp) or 0) - 1
@@ -279,16 +282,26 @@ def _tick_horizon(app: faust.App, worker: WorkerState, now: float) -> float:
         except Exception:
             continue
         if highwater is None:  # not fetched since the assignment: unknown, so not caught up
-            return 0.0
-        if not is_events:
+            return 0.0, False
+        if tp.topic == worker.updates_topic:
             # The consumer's highwater is as of its last fetch; our own sends since then
             # are known from their acknowledgements.
             highwater = max(highwater, worker.in_flight.get(tp.partition, -1) + 1)
-        if read + 1 < highwater:
-            lagging = True
-            if is_events and tp.partition not in worker.watermarks:
-                return 0.0
-    return horizon if lagging else now
+            updates_unread = updates_unread or read + 1 < highwater
+            continue
+        unread = read + 1 < highwater
+        mark = worker.watermarks.get(tp.partition)
+        if mark is None:
+            if unread:
+                return 0.0, False
+            continue
+        lowest = min(lowest, mark)
+        lagging = lagging or unread
+        if unread or clock - worker.read_at.get(tp.partition, 0.0) < idle_s:
+            active = min(active, mark)
+    if updates_unread:
+        return lowest, False
+    return active, not lagging
 
 
 def _observe_lag(app: faust.App, metrics: Metrics, worker: WorkerState) -> None:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         description="Events older than a partition's event-time watermark by more than this "
         "are dead-lettered as late.",
     )
+    idle_s: float = Field(
+        1.0, gt=0,
+        description="An events partition read to its end with nothing new for this long "
+        "no longer holds deadlines back: wall time moves them (raise it for backfills).",
+    )
     batch_max_records: int = Field(
         2000, ge=1, description="Most source messages a worker applies per batch (one fetch)."
     )

@@ -79,11 +79,13 @@ class SubjectBatches:
         self._overlay: dict[str, Stored | None] = {}
         self._partitions: dict[str, int] = {}
         self._pending: list[asyncio.Future[Any]] = []
+        self._clock = 0.0
 
     async def __call__(self, messages: list[Any]) -> None:
         self._overlay, self._partitions, self._pending = {}, {}, []
         worker = self._worker
         worker.in_batch = True
+        self._clock = time.monotonic()
         try:
             await self._apply_batch(messages)
         finally:
@@ -132,6 +134,7 @@ class SubjectBatches:
             await self._dead.send(message, "late", f"{watermark - occurred:.0f}s behind")
             return
         watermarks[message.partition] = max(watermark, occurred)
+        self._worker.read_at[message.partition] = self._clock
         key = self._engine.subject_key(event)
         if message.key is not None and message.key.decode() != key:
             # Keyed by a producer that does not follow the contract: move it to its subject's
