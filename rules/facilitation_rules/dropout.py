@@ -21,10 +21,10 @@ docs/dropout-risk.md explains the method and the defaults.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from facilitation_rules.state import NO_TIME, CourseState, LearnerState
+from facilitation_rules.state import NO_TIME, ActiveDays, CourseState, LearnerState
 
 DAY = 86400.0
 FEATURES = (
@@ -66,8 +66,10 @@ class Features:
         }
 
 
-def count_days(days: set[int], first: int, last: int) -> int:
+def count_days(days: Collection[int], first: int, last: int) -> int:
     """How many of ``days`` fall in ``first..last`` (inclusive)."""
+    if isinstance(days, ActiveDays):
+        return days.count(first, last)
     span = last - first + 1
     if span <= 0:
         return 0

@@ -87,17 +87,31 @@ def tick(key: str, state: Any, now: float, ctx: Context) -> tuple[Any, Outputs]:
 
 
 def apply_course(state: CourseState | None, u: Update) -> CourseState:
+    return course_change(state, u.event.course_id, u.op, u.t)
+
+
+def course_change(state: CourseState | None, course_id: str, op: str, t: float) -> CourseState:
     """Course aggregates: counts only, so the order of updates never matters."""
     if state is None:
-        state = CourseState(course_id=u.event.course_id)
-    if u.op == COURSE_ACTIVE_DAY:
-        day = int(u.t // DAY)
+        state = CourseState(course_id=course_id)
+    if op == COURSE_ACTIVE_DAY:
+        day = int(t // DAY)
         state.active_by_day[day] = state.active_by_day.get(day, 0) + 1
-    elif u.op == COURSE_JOINED:
+    elif op == COURSE_JOINED:
         state.learners += 1
-    elif u.op == COURSE_LEFT:
+    elif op == COURSE_LEFT:
         state.learners -= 1
     return state
 
 
-__all__ = ["Context", "Output", "Outputs", "Update", "apply", "route", "subject_key", "tick"]
+__all__ = [
+    "Context",
+    "Output",
+    "Outputs",
+    "Update",
+    "apply",
+    "course_change",
+    "route",
+    "subject_key",
+    "tick",
+]

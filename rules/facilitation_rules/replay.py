@@ -13,12 +13,19 @@ from typing import Any
 
 from facilitation_rules.alerts import Alert
 from facilitation_rules.deadlines import DueIndex
+from facilitation_rules.detectors import learners
 from facilitation_rules.detectors.emit import Output, Update
-from facilitation_rules.engine import apply, tick
+from facilitation_rules.engine import apply, course_change, tick
 from facilitation_rules.events import Event
 from facilitation_rules.rule_config import CourseRules
 from facilitation_rules.state import INF, NO_TIME, CourseState
-from facilitation_rules.subjects import course_key, route
+from facilitation_rules.subjects import (
+    COURSE_ACTIVE_DAY,
+    COURSE_JOINED,
+    course_key,
+    learner_key,
+    route,
+)
 
 _ACTION_ORDER = {"fire": 0, "resolve": 1}
 
@@ -67,14 +74,51 @@ class Replayer:
         return state
 
     # -- Driving -----------------------------------------------------------------------
-    def feed(self, event: Event) -> None:
-        t = event.occurred_at.timestamp()
+    def feed(self, event: Event, t: float | None = None) -> None:
+        """Apply ``event``; ``t`` is its time in epoch seconds (computed if omitted)."""
+        if t is None:
+            t = event.occurred_at.timestamp()
         if t >= self._next and self._global:
             self.advance(t)
         if t > self.clock:
             self.clock = t
         for update in route(event, t):
             self._apply(update)
+
+    def feed_activity(self, t: float, course_id: str, learner_id: str) -> None:
+        """What ``feed`` does for an ``ActivityRecorded`` by a learner, without the event.
+
+        The hot path of a replay (most of a log is plain activity): the same detector
+        function the event's update reaches (``learners.active``); its course-aggregate
+        changes are applied at once instead of as updates of the course subject.
+        """
+        if t >= self._next and self._global:
+            self.advance(t)
+        if t > self.clock:
+            self.clock = t
+        rules = self.rules_for(course_id)
+        if rules is None:
+            return
+        key = learner_key(course_id, learner_id)
+        states = self.states
+        out: list[Output] = []
+        state, changes = learners.active(
+            states.get(key), course_id, learner_id, t, rules, self.cohort(course_id), out
+        )
+        states[key] = state
+        due = state.due
+        if due != INF:
+            self.index.schedule(key, due)
+            if due < self._next:
+                self._next = due
+        if changes:
+            course = course_key(course_id)
+            if changes & learners.NEW_DAY:
+                states[course] = course_change(states.get(course), course_id, COURSE_ACTIVE_DAY, t)
+            if changes & learners.JOINED:
+                states[course] = course_change(states.get(course), course_id, COURSE_JOINED, t)
+        if out:
+            self._emit(out)
 
     def feed_all(self, events: Iterable[Event]) -> None:
         feed = self.feed

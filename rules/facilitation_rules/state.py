@@ -1,11 +1,13 @@
 """Per-subject state the detectors keep: one object per post, learner, shared reflection, course.
 
-Slotted, mutable, plain values (strings, numbers, sets) so Faust tables can store them and
-the replay hot path allocates nothing it can avoid. The functions in ``facilitation_rules
-.detectors`` take a state and return it (possibly the same object, updated): the caller owns
-the state and writes it back, as a Faust table requires.
+Slotted, mutable, plain values (strings, numbers, tuples, a day bitmap) so Faust tables can
+store them and the replay hot path allocates nothing it can avoid. States are kept compact
+(a worker holds one per tracked learner and thread): course ids and other repeated strings
+are interned, empty containers are ``None`` or ``()``, and active days are a bitmap. The
+functions in ``facilitation_rules.detectors`` take a state and return it (possibly the same
+object, updated): the caller owns the state and writes it back, as a Faust table requires.
 
-Learner state is made of order-insensitive aggregates (max of activity times, a set of
+Learner state is made of order-insensitive aggregates (max of activity times, the
 active days, counts), so the live engine and replay agree however events interleave.
 Times are UTC epoch seconds; ``due`` is the earliest time a tick may have work to do.
 """
@@ -13,6 +15,8 @@ Times are UTC epoch seconds; ``due`` is the earliest time a tick may have work t
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Iterable, Iterator
 
 INF = math.inf
 NO_TIME = -math.inf
@@ -57,13 +61,13 @@ class PostState:
         title: str = "",
         url: str | None = None,
     ) -> None:
-        self.course_id = course_id
+        self.course_id = sys.intern(course_id)
         self.post_id = post_id
-        self.thread_id = thread_id
+        self.thread_id = post_id if thread_id == post_id else thread_id
         self.author_id = author_id
-        self.author_role = author_role
-        self.post_kind = post_kind
-        self.thread_type = thread_type
+        self.author_role = sys.intern(author_role)
+        self.post_kind = sys.intern(post_kind)
+        self.thread_type = sys.intern(thread_type)
         self.created = created
         self.title = title
         self.url = url
@@ -78,10 +82,67 @@ class PostState:
         self.due = INF
 
 
+class ActiveDays:
+    """A set of UTC day numbers (epoch seconds // 86400) as a bitmap: bit i is ``first + i``.
+
+    About 60 bytes for a course's worth of days where a ``set`` of ints takes 216 bytes
+    empty and 28 more per day; reads like a set (``in``, ``len``, iteration).
+    """
+
+    __slots__ = ("bits", "first")
+
+    def __init__(self, days: Iterable[int] = ()) -> None:
+        self.first = 0
+        self.bits = 0
+        for day in days:
+            self.add(day)
+
+    def add(self, day: int) -> bool:
+        """Add ``day``; True when it was not there yet."""
+        bits = self.bits
+        offset = day - self.first
+        if not bits or offset < 0:
+            self.bits = (bits << -offset | 1) if bits else 1
+            self.first = day
+            return True
+        mask = 1 << offset
+        if bits & mask:
+            return False
+        self.bits = bits | mask
+        return True
+
+    def count(self, first: int, last: int) -> int:
+        """How many days fall in ``first..last`` (inclusive)."""
+        if last < first or not self.bits:
+            return 0
+        lo = max(first - self.first, 0)
+        if last - self.first < lo:
+            return 0
+        return (self.bits >> lo & ((1 << (last - self.first - lo + 1)) - 1)).bit_count()
+
+    def __contains__(self, day: object) -> bool:
+        if type(day) is not int or day < self.first:
+            return False
+        return bool(self.bits >> (day - self.first) & 1)
+
+    def __len__(self) -> int:
+        return self.bits.bit_count()
+
+    def __iter__(self) -> Iterator[int]:
+        bits, day = self.bits, self.first
+        while bits:
+            if bits & 1:
+                yield day
+            bits >>= 1
+            day += 1
+
+    def __repr__(self) -> str:
+        return f"ActiveDays({sorted(self)!r})"
+
+
 class LearnerState:
     __slots__ = (
         "answered_prompts",
-        "checked",
         "course_id",
         "days",
         "due",
@@ -92,31 +153,40 @@ class LearnerState:
         "fixed_due",
         "last_active",
         "learner_id",
+        "never_posted_checked",
         "open",
+        "overdue_checked",
         "posts",
+        "prompts_from",
+        "quiet_checked",
         "reflections",
         "replies_received",
         "unenrolled",
     )
 
-    def __init__(self, *, course_id: str, learner_id: str) -> None:
-        self.course_id = course_id
+    def __init__(self, *, course_id: str, learner_id: str, prompts_from: float = NO_TIME) -> None:
+        self.course_id = sys.intern(course_id)
         self.learner_id = learner_id
         self.enrolled_at: float | None = None
         self.unenrolled = False
         self.first_active = INF
         self.last_active = NO_TIME
-        #: UTC day numbers (epoch seconds // 86400) with any activity.
-        self.days: set[int] = set()
+        self.days = ActiveDays()
         self.posts = 0
         self.first_post_at = INF
         self.replies_received = 0
         self.reflections = 0
-        self.answered_prompts: set[str] = set()
-        #: Open alerts: rule -> episode (the same episode gives the same alert_id).
-        self.open: dict[str, str] = {}
-        #: rule -> the due time last handled (fired, or skipped by a ``when:`` filter).
-        self.checked: dict[str, float] = {}
+        self.answered_prompts: tuple[str, ...] = ()
+        #: Open alerts: rule -> episode (the same episode gives the same alert_id); None: none.
+        self.open: dict[str, str] | None = None
+        #: Reflection prompts due at or before this time are not the learner's (they were
+        #: due before the engine knew the learner).
+        self.prompts_from = prompts_from
+        #: The due time each deadline rule last handled (fired, or skipped by a ``when:``
+        #: filter); None / NO_TIME: none yet.
+        self.never_posted_checked: float | None = None
+        self.quiet_checked: float | None = None
+        self.overdue_checked = NO_TIME
         #: Next dropout-risk evaluation time (INF: not scheduled).
         self.eval_due = INF
         #: The earliest due time that activity does not move (never-posted, prompts).
@@ -151,9 +221,9 @@ class ReflectionState:
         created: float,
         shared: bool,
     ) -> None:
-        self.course_id = course_id
+        self.course_id = sys.intern(course_id)
         self.reflection_id = reflection_id
-        self.prompt_id = prompt_id
+        self.prompt_id = sys.intern(prompt_id)
         self.author_id = author_id
         self.created = created
         self.shared = shared
@@ -168,7 +238,7 @@ class CourseState:
     __slots__ = ("active_by_day", "course_id", "due", "learners")
 
     def __init__(self, *, course_id: str) -> None:
-        self.course_id = course_id
+        self.course_id = sys.intern(course_id)
         self.due = INF  # aggregates have no deadlines
         #: Day number -> learners active that day (each learner counted once per day).
         self.active_by_day: dict[int, int] = {}

@@ -19,6 +19,7 @@ XBlocks' Kafka producer never duplicate each other.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -57,11 +58,13 @@ from facilitation_rules.tracking_forum import (
 )
 
 __all__ = [
+    "LearnerActivity",
     "ThreadIndex",
     "TrackingLogError",
     "UnknownTrackingEvent",
     "parse_line",
     "translate",
+    "translate_lean",
 ]
 
 
@@ -97,9 +100,28 @@ def translate(record: dict[str, Any], threads: ThreadIndex | None = None) -> lis
     return translator(record, name, threads)
 
 
+#: A learner's plain activity as the rules see it: (epoch seconds, course_id, learner_id).
+LearnerActivity = tuple[float, str, str]
+
+
+def translate_lean(
+    record: dict[str, Any], threads: ThreadIndex | None = None
+) -> list[Event] | LearnerActivity | None:
+    """``translate`` for replay: plain activity as a ``LearnerActivity`` (None when the
+    record stands for no event) without building its event; other records as ``translate``
+    gives them. Both raise the same errors for the same record."""
+    name = event_name(record)
+    translator = TRANSLATORS.get(name)
+    if translator is None:
+        translator = _family(name)
+    if type(translator) is _Activity:
+        return translator.lean(record, name)
+    return translator(record, name, threads)
+
+
 def _family(name: str) -> Translator:
     if name[0] == "/":
-        return _page_view
+        return _PAGE_VIEW
     if name.startswith(NAMESPACE):
         return _contract
     for prefix, translator in _PREFIXES:
@@ -108,44 +130,38 @@ def _family(name: str) -> Translator:
     raise UnknownTrackingEvent(name)
 
 
-def _activity(
-    kind: ActivityKind, object_keys: tuple[str, ...], about_learner: bool = False
-) -> Translator:
+class _Activity:
     """Learner activity; ``about_learner`` events name their learner in ``event.user_id``.
 
     The object is the first of ``object_keys`` in the payload, else the block the context
-    names; with no ``object_keys`` it is the event name itself (a page view's path).
+    names; with no ``object_keys`` it is the event name itself (a page view's path, without
+    its query when ``path_name``). ``lean`` reads only what the rules need.
     """
 
-    def translate(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
-        # The hot path of a whole log: the common cases are read inline, the rest by the
-        # same helpers the other translators use.
-        at = occurred_at(record)
-        ctx = record.get("context")
-        if type(ctx) is not dict:
-            ctx = context_of(record)
-        user_id = ctx.get("user_id")
-        course_id = ctx.get("course_id")
-        data = record.get("event")
-        if type(data) is not dict:
-            if object_keys or type(user_id) is not int or type(course_id) is not str:
-                data = payload_of(record)
-            # A page view's payload (the request's GET/POST, as a string) is not needed.
-            if type(data) is not dict:
-                data = EMPTY  # or e.g. a browser problem_check's form-encoded answers
-        if type(user_id) is int and not about_learner:
-            user = str(user_id)
-            username = record.get("username") or ctx.get("username")
-        else:
-            found, username = user_of(record, ctx, data, about_learner)
-            if found is None:
-                return []  # an anonymous visitor: nobody to facilitate
-            user = found
-        if not course_id or type(course_id) is not str:
-            course_id = course_of(record, ctx, data, name)
-            if course_id is None:
-                return []  # outside any course (dashboard, account pages ...)
-        object_id = str_field(data, object_keys) if object_keys else name
+    __slots__ = ("about_learner", "kind", "object_keys", "path_name")
+
+    def __init__(
+        self,
+        kind: ActivityKind,
+        object_keys: tuple[str, ...],
+        about_learner: bool = False,
+        path_name: bool = False,
+    ) -> None:
+        self.kind: ActivityKind = kind
+        self.object_keys = object_keys
+        self.about_learner = about_learner
+        self.path_name = path_name
+
+    def __call__(
+        self, record: dict[str, Any], name: str, threads: ThreadIndex | None
+    ) -> list[Event]:
+        if self.path_name:
+            name = name.split("?", 1)[0]
+        found = self._read(record, name)
+        if found is None:
+            return []
+        at, course_id, user, username, data, ctx = found
+        object_id = str_field(data, self.object_keys) if self.object_keys else name
         if object_id is None and type(module := ctx.get("module")) is dict:
             object_id = str_field(module, _MODULE_KEYS)
         return [
@@ -155,19 +171,54 @@ def _activity(
                 course_id=course_id,
                 actor=learner(user, username if type(username) is str and username else None),
                 learner_id=user,
-                activity_kind=kind,
+                activity_kind=self.kind,
                 object_id=object_id,
             )
         ]
 
-    return translate
+    def lean(self, record: dict[str, Any], name: str) -> LearnerActivity | None:
+        """What ``__call__`` gives as (time, course_id, learner_id); None for no event."""
+        found = self._read(record, name.split("?", 1)[0] if self.path_name else name)
+        return None if found is None else (found[0].timestamp(), found[1], found[2])
+
+    def _read(
+        self, record: dict[str, Any], name: str
+    ) -> tuple[datetime, str, str, Any, dict[str, Any], dict[str, Any]] | None:
+        """(time, course, user, username, payload, context); None: anonymous or no course.
+
+        The hot path of a whole log: the common cases are read inline, the rest by the
+        same helpers the other translators use. Every check that can reject the record
+        runs here, so both readings report the same malformed lines.
+        """
+        at = occurred_at(record)
+        ctx = record.get("context")
+        if type(ctx) is not dict:
+            ctx = context_of(record)
+        user_id = ctx.get("user_id")
+        course_id = ctx.get("course_id")
+        data = record.get("event")
+        if type(data) is not dict:
+            if self.object_keys or type(user_id) is not int or type(course_id) is not str:
+                data = payload_of(record)
+            # A page view's payload (the request's GET/POST, as a string) is not needed.
+            if type(data) is not dict:
+                data = EMPTY  # or e.g. a browser problem_check's form-encoded answers
+        if type(user_id) is int and not self.about_learner:
+            user = str(user_id)
+            username = record.get("username") or ctx.get("username")
+        else:
+            found, username = user_of(record, ctx, data, self.about_learner)
+            if found is None:
+                return None  # an anonymous visitor: nobody to facilitate
+            user = found
+        if not course_id or type(course_id) is not str:
+            course_id = course_of(record, ctx, data, name)
+            if course_id is None:
+                return None  # outside any course (dashboard, account pages ...)
+        return at, course_id, user, username, data, ctx
 
 
-def _page_view(record: dict[str, Any], name: str, threads: ThreadIndex | None) -> list[Event]:
-    return _PAGE_VIEW(record, name.split("?", 1)[0], threads)
-
-
-_PAGE_VIEW = _activity("page_view", ())
+_PAGE_VIEW = _Activity("page_view", (), path_name=True)
 
 
 def _enrollment(cls: type[EnrollmentActivated | EnrollmentDeactivated]) -> Translator:
@@ -214,20 +265,20 @@ _MODULE_KEYS = ("usage_key",)
 _PROBLEM_KEYS = ("problem_id", "module_id", "problem")
 _VIDEO_KEYS = ("id", "module_id")
 _NAV_KEYS = ("id", "target_url", "target_name")
-_problem = _activity("problem", _PROBLEM_KEYS)
-_video = _activity("video", _VIDEO_KEYS)
-_navigation = _activity("navigation", _NAV_KEYS)
-_grade = _activity("grade", ("block_id", "problem_id"), about_learner=True)
+_problem = _Activity("problem", _PROBLEM_KEYS)
+_video = _Activity("video", _VIDEO_KEYS)
+_navigation = _Activity("navigation", _NAV_KEYS)
+_grade = _Activity("grade", ("block_id", "problem_id"), about_learner=True)
 
 TRANSLATORS: dict[str, Translator] = {
     **FORUM_TRANSLATORS,
     **dict.fromkeys(FORUM_IGNORED, _ignored),
     "edx.course.enrollment.activated": _enrollment(EnrollmentActivated),
     "edx.course.enrollment.deactivated": _enrollment(EnrollmentDeactivated),
-    "edx.completion.block_completion.changed": _activity(
+    "edx.completion.block_completion.changed": _Activity(
         "completion", ("block_id",), about_learner=True
     ),
-    "edx.grades.problem.submitted": _activity("problem", _PROBLEM_KEYS, about_learner=True),
+    "edx.grades.problem.submitted": _Activity("problem", _PROBLEM_KEYS, about_learner=True),
     **dict.fromkeys(
         (
             "problem_check",
@@ -270,7 +321,7 @@ _PREFIXES: tuple[tuple[str, Translator], ...] = (
     ("edx.video.", _video),
     ("edx.ui.lms.", _navigation),
     ("edx.problem.", _problem),
-    ("edx.special_exam.", _activity("problem", ("exam_content_id",))),
+    ("edx.special_exam.", _Activity("problem", ("exam_content_id",))),
     ("edx.grades.", _grade),
     ("edx.course.grade.", _grade),
     ("edx.course.enrollment.", _ignored),  # mode changes, upgrade clicks ...

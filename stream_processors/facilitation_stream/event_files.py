@@ -24,7 +24,7 @@ import io
 import itertools
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,13 +33,16 @@ import orjson
 from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, from_dict
 from facilitation_rules.events import NAMESPACE, Event
 from facilitation_rules.tracking_log import (
+    LearnerActivity,
     TrackingLogError,
     UnknownTrackingEvent,
     parse_line,
     translate,
+    translate_lean,
 )
 
 Format = Literal["auto", "contract", "tracking-log"]
+_Translate = Callable[[dict[str, Any], dict[str, str]], list[Event] | LearnerActivity | None]
 FORMATS: tuple[Format, ...] = ("auto", "contract", "tracking-log")
 _GZIP_MAGIC = b"\x1f\x8b"
 _PROGRESS_EVERY = 4096  # lines between updates of ReadStats.position
@@ -78,7 +81,22 @@ def read_events(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     stats = stats if stats is not None else ReadStats()
-    reader = _Reader(fmt, stats)
+    reader = _Reader(fmt, stats, translate)
+    for path in paths:
+        yield from reader.read_file(os.fspath(path))  # type: ignore[misc]  # events only
+
+
+def read_lean(
+    paths: Iterable[str | os.PathLike[str]],
+    fmt: Format = "auto",
+    stats: ReadStats | None = None,
+) -> Iterator[Event | LearnerActivity]:
+    """``read_events`` for replay: a tracking log's plain learner activity comes as a
+    ``LearnerActivity`` tuple instead of an ``ActivityRecorded`` (same counts, same errors)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    stats = stats if stats is not None else ReadStats()
+    reader = _Reader(fmt, stats, translate_lean)
     for path in paths:
         yield from reader.read_file(os.fspath(path))
 
@@ -91,12 +109,13 @@ def _is_contract(record: dict[str, Any]) -> bool:
 class _Reader:
     """One read over several files: shares the stats and the post -> thread index."""
 
-    def __init__(self, fmt: Format, stats: ReadStats) -> None:
+    def __init__(self, fmt: Format, stats: ReadStats, translate: _Translate) -> None:
         self.fmt = fmt
         self.stats = stats
         self.threads: dict[str, str] = {}
+        self.translate = translate
 
-    def read_file(self, path: str) -> Iterator[Event]:
+    def read_file(self, path: str) -> Iterator[Event | LearnerActivity]:
         start = self.stats.position
         try:
             raw = open(path, "rb")  # noqa: SIM115 - a generator: closed in the finally below
@@ -117,7 +136,7 @@ class _Reader:
 
     def _read_stream(
         self, path: str, stream: io.BufferedIOBase, raw: io.BufferedReader, start: int
-    ) -> Iterator[Event]:
+    ) -> Iterator[Event | LearnerActivity]:
         number = 0
         for first in stream:
             number += 1
@@ -134,6 +153,7 @@ class _Reader:
         # of _handle inlined; every exception is sorted out by _reject.
         stats = self.stats
         threads = self.threads
+        translate = self.translate
         contract_only = self.fmt == "contract"
         contract_too = self.fmt == "auto"
         number -= 1
@@ -149,6 +169,7 @@ class _Reader:
                 record = parse_line(line)
                 if record is None:
                     continue
+                events: list[Event] | LearnerActivity | None
                 if contract_only or (contract_too and _is_contract(record)):
                     events = [from_dict(record)]
                 else:
@@ -156,13 +177,18 @@ class _Reader:
             except Exception as err:
                 self._reject(path, number, record, err)
                 continue
-            if events:
+            if not events:
+                stats.ignored += 1
+            elif isinstance(events, tuple):  # one learner activity, read lean
+                stats.events += 1
+                yield events
+            else:
                 stats.events += len(events)
                 yield from events
-            else:
-                stats.ignored += 1
 
-    def _read_document(self, path: str, number: int, data: bytes) -> Iterator[Event]:
+    def _read_document(
+        self, path: str, number: int, data: bytes
+    ) -> Iterator[Event | LearnerActivity]:
         self.stats.read += 1
         try:
             document = orjson.loads(data)
@@ -177,20 +203,26 @@ class _Reader:
                 continue
             yield from self._handle(path, number, record)
 
-    def _handle(self, path: str, number: int, record: dict[str, Any]) -> list[Event]:
+    def _handle(
+        self, path: str, number: int, record: dict[str, Any]
+    ) -> Sequence[Event | LearnerActivity]:
         """The events of one record, or [] with the reason recorded in the stats."""
+        events: list[Event] | LearnerActivity | None
         try:
             if self.fmt == "contract" or (self.fmt == "auto" and _is_contract(record)):
                 events = [from_dict(record)]
             else:
-                events = translate(record, self.threads)
+                events = self.translate(record, self.threads)
         except Exception as err:
             self._reject(path, number, record, err)
             return []
-        if events:
-            self.stats.events += len(events)
-        else:
+        if not events:
             self.stats.ignored += 1
+            return []
+        if isinstance(events, tuple):  # one learner activity, read lean
+            self.stats.events += 1
+            return [events]
+        self.stats.events += len(events)
         return events
 
     def _reject(

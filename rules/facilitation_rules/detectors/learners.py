@@ -21,6 +21,9 @@ Unenrolment resolves everything open and stops the clocks; staff are never learn
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from facilitation_rules import dropout
@@ -50,7 +53,6 @@ NEVER_POSTED = "silent_learner.never_posted"
 WENT_QUIET = "silent_learner.went_quiet"
 DROPOUT = "dropout_risk"
 OVERDUE = "reflection.overdue"
-_PROMPTS_FROM = "reflection.overdue.from"
 _KINDS: dict[str, AlertKind] = {
     NEVER_POSTED: "silent_learner",
     WENT_QUIET: "silent_learner",
@@ -59,42 +61,49 @@ _KINDS: dict[str, AlertKind] = {
 }
 
 
+# What plain activity changes in the course aggregate: a mask ``active`` returns.
+NEW_DAY, JOINED = 1, 2
+_CHANGED = 4  # an open alert changed: the due time must be redone
+_NO_ALERTS: Mapping[str, str] = MappingProxyType({})
+
+
 def apply(
     state: LearnerState | None, u: Update, rules: CourseRules, cohort: CourseState | None
 ) -> tuple[LearnerState, list[Output]]:
     op, t, ev = u.op, u.t, u.event
     out: list[Output] = []
+    course = ev.course_id
+    if op == ACTIVE:  # the hot path: most events are plain activity
+        state, changes = active(state, course, u.key[3 + len(course) :], t, rules, cohort, out)
+        if changes & NEW_DAY:
+            out.append(Update(course_key(course), COURSE_ACTIVE_DAY, ev, t))
+        if changes & JOINED:
+            out.append(Update(course_key(course), COURSE_JOINED, ev, t))
+        return state, out
     if state is None:
-        course = ev.course_id
-        state = LearnerState(course_id=course, learner_id=u.key[3 + len(course) :])
-        state.checked[_PROMPTS_FROM] = t  # prompts due before we knew the learner: not theirs
+        # prompts due before we knew the learner are not theirs
+        state = LearnerState(course_id=course, learner_id=u.key[3 + len(course) :], prompts_from=t)
     elif state.due <= t:
         tick(state, t, rules, cohort, out)  # per-subject event time: deadlines first
     was_enrolled = enrolled(state, rules)
-    if op == ACTIVE:  # the hot path: most events are plain activity
-        if _touch(state, t, u, out, rules, cohort) or not was_enrolled or state.unenrolled:
-            _set_due(state, rules)
-        else:
-            state.due = _due_after_activity(state, rules)
-        if not was_enrolled and enrolled(state, rules):
-            out.append(Update(course_key(state.course_id), COURSE_JOINED, ev, t))
-        return state, out
     if op == POSTED:
         assert isinstance(ev, PostCreated)
-        _touch(state, t, u, out, rules, cohort)
+        _touched(state, t, u, out, rules, cohort)
         state.posts += 1
         state.first_post_at = min(state.first_post_at, t)
         if state.posts == 1 and ev.post_kind != "thread" and rules.unanswered.first_posts:
             out.append(Update(post_key(state.course_id, ev.post_id), POST_TRACK, ev, t))
-        if NEVER_POSTED in state.open:
+        if NEVER_POSTED in _open(state):
             out.append(_resolve(state, NEVER_POSTED, t, "posted in the forum"))
     elif op == REFLECTED:
         assert isinstance(ev, ReflectionSubmitted)
-        _touch(state, t, u, out, rules, cohort)
+        _touched(state, t, u, out, rules, cohort)
         state.reflections += 1
-        state.answered_prompts.add(ev.prompt_id)
-        episode = state.open.get(OVERDUE)
-        if episode is not None and set(episode.split(",")) <= state.answered_prompts:
+        answered = state.answered_prompts
+        if ev.prompt_id not in answered:
+            answered = state.answered_prompts = (*answered, sys.intern(ev.prompt_id))
+        episode = _open(state).get(OVERDUE)
+        if episode is not None and all(p in answered for p in episode.split(",")):
             out.append(_resolve(state, OVERDUE, t, "the reflection was submitted"))
     elif op == REPLY_RECEIVED:
         state.replies_received += 1
@@ -104,7 +113,7 @@ def apply(
         state.unenrolled = False
     elif op == UNENROLLED:
         state.unenrolled = True
-        for rule in sorted(state.open):
+        for rule in sorted(_open(state)):
             out.append(_resolve(state, rule, t, "unenrolled from the course"))
     now_enrolled = enrolled(state, rules)
     if now_enrolled != was_enrolled:
@@ -114,47 +123,89 @@ def apply(
     return state, out
 
 
+def active(
+    state: LearnerState | None,
+    course_id: str,
+    learner_id: str,
+    t: float,
+    rules: CourseRules,
+    cohort: CourseState | None,
+    out: list[Output],
+) -> tuple[LearnerState, int]:
+    """Plain activity of a learner at ``t`` (most events): alerts go to ``out``.
+
+    Returns the state and what changed in the course aggregate (``NEW_DAY | JOINED``);
+    ``apply`` turns that into updates of the course subject, replay applies it at once.
+    """
+    if state is None:
+        state = LearnerState(course_id=course_id, learner_id=learner_id, prompts_from=t)
+    elif state.due <= t:
+        tick(state, t, rules, cohort, out)  # per-subject event time: deadlines first
+    was_enrolled = enrolled(state, rules)
+    changes = _touch(state, t, out, rules, cohort)
+    if changes & _CHANGED or not was_enrolled or state.unenrolled:
+        _set_due(state, rules)
+    else:
+        state.due = _due_after_activity(state, rules)
+    if not was_enrolled and enrolled(state, rules):
+        changes |= JOINED
+    return state, changes & (NEW_DAY | JOINED)
+
+
 def enrolled(state: LearnerState, rules: CourseRules) -> bool:
     if state.unenrolled:
         return False
     return state.enrolled_at is not None or (rules.implicit_enrollment and state.active)
 
 
-def _touch(
+def _open(state: LearnerState) -> Mapping[str, str]:
+    return state.open or _NO_ALERTS
+
+
+def _touched(
     state: LearnerState,
     t: float,
     u: Update,
     out: list[Output],
     rules: CourseRules,
     cohort: CourseState | None,
-) -> bool:
-    """Record activity at ``t``; True when an open alert changed (the due time must be redone)."""
+) -> None:
+    """``_touch`` for a post or a reflection: a new active day updates the course."""
+    if _touch(state, t, out, rules, cohort) & NEW_DAY:
+        out.append(Update(course_key(state.course_id), COURSE_ACTIVE_DAY, u.event, t))
+
+
+def _touch(
+    state: LearnerState,
+    t: float,
+    out: list[Output],
+    rules: CourseRules,
+    cohort: CourseState | None,
+) -> int:
+    """Record activity at ``t``; a mask of ``NEW_DAY`` and ``_CHANGED``."""
     if t > state.last_active:
         state.last_active = t
     if t < state.first_active:
         state.first_active = t
-    day = int(t // DAY)
-    if day not in state.days:
-        state.days.add(day)
-        out.append(Update(course_key(state.course_id), COURSE_ACTIVE_DAY, u.event, t))
-    if rules.dropout.enabled and DROPOUT not in state.open:
+    changes = NEW_DAY if state.days.add(int(t // DAY)) else 0
+    open_alerts = state.open
+    if rules.dropout.enabled and (open_alerts is None or DROPOUT not in open_alerts):
         # scored only once inactive for min_inactive_days: move the evaluation past that
         earliest = t + rules.dropout.min_inactive_days * DAY
         if state.eval_due < earliest or state.eval_due == INF:
             state.eval_due = _slot(earliest, rules)
-    if not state.open:
-        return False
-    changed = False
-    if WENT_QUIET in state.open:
+    if not open_alerts:
+        return changes
+    if WENT_QUIET in open_alerts:
         out.append(_resolve(state, WENT_QUIET, t, "active again"))
-        changed = True
-    if DROPOUT in state.open:
+        changes |= _CHANGED
+    if DROPOUT in open_alerts:
         cfg = rules.dropout
         risk = _score(state, t, rules, cohort)[0]
         out.append(_resolve(state, DROPOUT, t, f"active again (risk now {risk:.2f})"))
         state.eval_due = _slot(t + cfg.min_inactive_days * DAY, rules)
-        changed = True
-    return changed
+        changes |= _CHANGED
+    return changes
 
 
 def tick(
@@ -171,7 +222,7 @@ def tick(
         if due > now:
             break
         if name == NEVER_POSTED:
-            state.checked[NEVER_POSTED] = due
+            state.never_posted_checked = due
             _fire(
                 state,
                 NEVER_POSTED,
@@ -182,7 +233,7 @@ def tick(
                 _never_posted_reason(state, rules),
             )
         elif name == WENT_QUIET:
-            state.checked[WENT_QUIET] = due
+            state.quiet_checked = due
             reason = (
                 f"no activity for {day_word(rules.silent.went_quiet_days or 0)} "
                 f"(last active {iso_day(state.last_active)})"
@@ -207,7 +258,7 @@ def _components(state: LearnerState, rules: CourseRules) -> list[tuple[float, st
         silent.enabled
         and silent.never_posted_days is not None
         and state.posts == 0
-        and NEVER_POSTED not in state.checked
+        and state.never_posted_checked is None
     ):
         due = _base(state, rules) + silent.never_posted_days * DAY
         found.append((due if due <= end else INF, NEVER_POSTED))
@@ -215,14 +266,14 @@ def _components(state: LearnerState, rules: CourseRules) -> list[tuple[float, st
         silent.enabled
         and silent.went_quiet_days is not None
         and state.active
-        and WENT_QUIET not in state.open
+        and WENT_QUIET not in _open(state)
     ):
         due = state.last_active + silent.went_quiet_days * DAY
-        if state.checked.get(WENT_QUIET) != due and due <= end:
+        if state.quiet_checked != due and due <= end:
             found.append((due, WENT_QUIET))
     reflection = rules.reflection
     if reflection.enabled and reflection.prompts:
-        after = max(state.checked.get(OVERDUE, NO_TIME), state.checked[_PROMPTS_FROM])
+        after = max(state.overdue_checked, state.prompts_from)
         for prompt in reflection.prompts:  # sorted by due time
             if prompt.due > after:
                 found.append((prompt.due, OVERDUE))
@@ -242,10 +293,10 @@ def _due_after_activity(state: LearnerState, rules: CourseRules) -> float:
     """``_set_due`` for an enrolled learner whose activity moved only went-quiet and dropout."""
     due = min(state.fixed_due, state.eval_due if rules.dropout.enabled else INF)
     silent = rules.silent
-    if silent.enabled and silent.went_quiet_days is not None and WENT_QUIET not in state.open:
+    if silent.enabled and silent.went_quiet_days is not None and WENT_QUIET not in _open(state):
         quiet = state.last_active + silent.went_quiet_days * DAY
         end = rules.course_end if rules.course_end is not None else INF
-        if quiet < due and quiet <= end and state.checked.get(WENT_QUIET) != quiet:
+        if quiet < due and quiet <= end and state.quiet_checked != quiet:
             due = quiet
     return due
 
@@ -269,8 +320,8 @@ def _never_posted_reason(state: LearnerState, rules: CourseRules) -> tuple[str, 
 
 def _prompt_due(state: LearnerState, due: float, rules: CourseRules, out: list[Output]) -> None:
     cfg = rules.reflection
-    start = state.checked[_PROMPTS_FROM]
-    state.checked[OVERDUE] = due
+    start = state.prompts_from
+    state.overdue_checked = due
     if cfg.only_active_learners and not (state.active and state.first_active <= due):
         return
     missing = [
@@ -279,7 +330,7 @@ def _prompt_due(state: LearnerState, due: float, rules: CourseRules, out: list[O
     if not missing:
         return
     episode = ",".join(sorted(p.prompt_id for p in missing))
-    current = state.open.get(OVERDUE)
+    current = _open(state).get(OVERDUE)
     if current == episode:
         return
     if current is not None:
@@ -299,7 +350,7 @@ def _evaluate_dropout(
 ) -> None:
     cfg = rules.dropout
     state.eval_due = INF
-    if DROPOUT in state.open or not state.active:
+    if DROPOUT in _open(state) or not state.active:
         return  # already flagged (re-evaluated on activity), or never started
     if rules.course_end is not None and at > rules.course_end:
         return
@@ -316,7 +367,7 @@ def _evaluate_dropout(
     if risk >= cfg.threshold:
         reasons = _reasons(state, at, rules, cohort)
         _fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, {"risk_score": round(risk, 3)})
-        if DROPOUT in state.open:
+        if DROPOUT in _open(state):
             return
     # Skip ahead: without new activity the logit rises by at most ``_max_rise`` a day, so
     # no evaluation before the gap to the threshold could close can fire.
@@ -433,12 +484,17 @@ def _fire(
             symbols["risk_score"] = float(details["risk_score"])
         if not passes(cfg.when, symbols):
             return
+    if state.open is None:
+        state.open = {}
     state.open[rule] = episode
     out.append(_alert(state, rule, episode, at, cfg.severity, reasons, details))
 
 
 def _resolve(state: LearnerState, rule: str, at: float, why: str) -> Output:
+    assert state.open is not None
     episode = state.open.pop(rule)
+    if not state.open:
+        state.open = None
     return _alert(state, rule, episode, at, "info", (why,), None, resolve=True)
 
 

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from facilitation_rules.events import Event
@@ -118,9 +118,10 @@ def _send(events: Iterator[Event], args: argparse.Namespace, out: TextIO | None)
     return len(failures)
 
 
-def _with_progress(
-    events: Iterator[Event], stats: ReadStats, total: int, err: TextIO
-) -> Iterator[Event]:
+_T = TypeVar("_T")
+
+
+def _with_progress(events: Iterator[_T], stats: ReadStats, total: int, err: TextIO) -> Iterator[_T]:
     """A one-line progress bar on a terminal, redrawn at most 5 times a second."""
     started = shown = time.monotonic()
     for event in events:
