@@ -67,6 +67,9 @@ class WorkerState:
     due: dict[int, DueIndex] = field(default_factory=dict)
     #: Event-time watermark per events partition: the latest event time seen there.
     watermarks: dict[int, float] = field(default_factory=dict)
+    #: When partitions were last assigned, and when an event was last read per events
+    #: partition (monotonic seconds).
+    assigned_at: float = 0.0
     #: When an event was last read per events partition (monotonic seconds).
     read_at: dict[int, float] = field(default_factory=dict)
     #: Last offset processed per (topic, partition) of the two source topics.
@@ -202,6 +205,7 @@ def build_app(
         # Positions of partitions held before the rebalance are stale (another worker may
         # have moved on): reading resumes from the committed offsets.
         worker.positions = {}
+        worker.assigned_at = time.monotonic()
         for raw_key, stored in subjects.items():
             if stored is None:
                 continue
@@ -262,8 +266,8 @@ def _tick_horizon(
     except that a partition read to its end with nothing new for ``idle_s`` no longer holds
     it back (idle sources: otherwise one quiet partition would stop every deadline). While
     updates derived on other partitions are unread, idleness does not count. An events
-    partition with unread messages and nothing read yet (just assigned or restarted) holds
-    every deadline back, since its next event may be older than any seen elsewhere.
+    partition with nothing read yet (just assigned or restarted) holds every deadline back
+    until it is idle, since its next event may be older than any seen elsewhere.
     """
     if worker.in_batch:
         return min(worker.watermarks.values(), default=0.0), False
@@ -292,7 +296,9 @@ def _tick_horizon(
         unread = read + 1 < highwater
         mark = worker.watermarks.get(tp.partition)
         if mark is None:
-            if unread:
+            # Nothing read since the assignment: its next event may be older than any
+            # seen elsewhere, until the partition has been idle for ``idle_s``.
+            if unread or clock - worker.assigned_at < idle_s:
                 return 0.0, False
             continue
         lowest = min(lowest, mark)
