@@ -39,6 +39,7 @@ class Replayer:
     """
 
     __slots__ = (
+        "_courses",
         "_global",
         "_next",
         "_rules",
@@ -55,6 +56,8 @@ class Replayer:
         self._rules_for = rules_for
         self._global = global_clock
         self._rules: dict[str, CourseRules | None] = {}
+        #: course id -> (its rules, its course-aggregate key), for the activity hot path
+        self._courses: dict[str, tuple[CourseRules | None, str]] = {}
         self.states: dict[str, Any] = {}
         self.index = DueIndex()
         self.alerts: list[Alert] = []
@@ -96,14 +99,20 @@ class Replayer:
             self.advance(t)
         if t > self.clock:
             self.clock = t
-        rules = self.rules_for(course_id)
+        try:
+            rules, course = self._courses[course_id]
+        except KeyError:
+            rules, course = self._courses[course_id] = (
+                self.rules_for(course_id),
+                course_key(course_id),
+            )
         if rules is None:
             return
         key = learner_key(course_id, learner_id)
         states = self.states
         out: list[Output] = []
         state, changes = learners.active(
-            states.get(key), course_id, learner_id, t, rules, self.cohort(course_id), out
+            states.get(key), course_id, learner_id, t, rules, states.get(course), out
         )
         states[key] = state
         due = state.due
@@ -112,7 +121,6 @@ class Replayer:
             if due < self._next:
                 self._next = due
         if changes:
-            course = course_key(course_id)
             if changes & learners.NEW_DAY:
                 states[course] = course_change(states.get(course), course_id, COURSE_ACTIVE_DAY, t)
             if changes & learners.JOINED:

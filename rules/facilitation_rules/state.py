@@ -17,15 +17,38 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 
 INF = math.inf
 NO_TIME = -math.inf
+
+#: Fields holding the same few strings in many states: one copy each, also after unpickling.
+_INTERNED = frozenset(
+    {"author_id", "author_role", "course_id", "post_kind", "prompt_id", "thread_type"}
+)
+
+
+class _Slotted:
+    """Pickled as the tuple of its slot values, without the slot names: a changelog record
+    of a learner is about half the size."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __getstate__(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(self.__slots__, state, strict=True):
+            if name in _INTERNED and type(value) is str:
+                value = sys.intern(value)
+            setattr(self, name, value)
+
 
 # Unanswered-post stages, in the order they fire.
 STAGE_NONE, STAGE_WARNED, STAGE_BREACHED, STAGE_ESCALATED = 0, 1, 2, 3
 
 
-class PostState:
+class PostState(_Slotted):
     __slots__ = (
         "answered_at",
         "author_id",
@@ -64,7 +87,7 @@ class PostState:
         self.course_id = sys.intern(course_id)
         self.post_id = post_id
         self.thread_id = post_id if thread_id == post_id else thread_id
-        self.author_id = author_id
+        self.author_id = sys.intern(author_id)  # authors write many posts
         self.author_role = sys.intern(author_role)
         self.post_kind = sys.intern(post_kind)
         self.thread_type = sys.intern(thread_type)
@@ -82,7 +105,7 @@ class PostState:
         self.due = INF
 
 
-class ActiveDays:
+class ActiveDays(_Slotted):
     """A set of UTC day numbers (epoch seconds // 86400) as a bitmap: bit i is ``first + i``.
 
     About 60 bytes for a course's worth of days where a ``set`` of ints takes 216 bytes
@@ -140,7 +163,7 @@ class ActiveDays:
         return f"ActiveDays({sorted(self)!r})"
 
 
-class LearnerState:
+class LearnerState(_Slotted):
     __slots__ = (
         "answered_prompts",
         "course_id",
@@ -198,7 +221,7 @@ class LearnerState:
         return self.last_active != NO_TIME
 
 
-class ReflectionState:
+class ReflectionState(_Slotted):
     __slots__ = (
         "author_id",
         "commented_at",
@@ -232,7 +255,7 @@ class ReflectionState:
         self.due = INF
 
 
-class CourseState:
+class CourseState(_Slotted):
     """Course-wide aggregates for the cohort comparison of the dropout-risk score."""
 
     __slots__ = ("active_by_day", "course_id", "due", "learners")
@@ -249,6 +272,5 @@ class CourseState:
         """Average number of active days per learner over ``first_day..last_day``."""
         if self.learners <= 0:
             return 0.0
-        by_day = self.active_by_day
-        total = sum(by_day.get(d, 0) for d in range(first_day, last_day + 1))
-        return total / self.learners
+        days = range(first_day, last_day + 1)
+        return sum(map(self.active_by_day.get, days, repeat(0, len(days)))) / self.learners

@@ -24,7 +24,7 @@ import io
 import itertools
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +42,9 @@ from facilitation_rules.tracking_log import (
 )
 
 Format = Literal["auto", "contract", "tracking-log"]
+#: What replay sorts and feeds: (epoch seconds, course_id, the event); for plain learner
+#: activity read lean, a ``LearnerActivity``: (epoch seconds, course_id, learner_id).
+ReplayItem = tuple[float, str, Event | str]
 _Translate = Callable[[dict[str, Any], dict[str, str]], list[Event] | LearnerActivity | None]
 FORMATS: tuple[Format, ...] = ("auto", "contract", "tracking-log")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -78,27 +81,18 @@ def read_events(
     stats: ReadStats | None = None,
 ) -> Iterator[Event]:
     """Events from ``paths`` in file and line order; bad lines end up in ``stats``."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    stats = stats if stats is not None else ReadStats()
-    reader = _Reader(fmt, stats, translate)
-    for path in paths:
-        yield from reader.read_file(os.fspath(path))  # type: ignore[misc]  # events only
+    for batch in _Reader(fmt, stats, lean=False).batches(paths):
+        yield from batch
 
 
-def read_lean(
+def read_replay_items(
     paths: Iterable[str | os.PathLike[str]],
     fmt: Format = "auto",
     stats: ReadStats | None = None,
-) -> Iterator[Event | LearnerActivity]:
-    """``read_events`` for replay: a tracking log's plain learner activity comes as a
-    ``LearnerActivity`` tuple instead of an ``ActivityRecorded`` (same counts, same errors)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    stats = stats if stats is not None else ReadStats()
-    reader = _Reader(fmt, stats, translate_lean)
-    for path in paths:
-        yield from reader.read_file(os.fspath(path))
+) -> Iterator[list[ReplayItem]]:
+    """What ``read_events`` reads, as batches of ``ReplayItem`` (the same counts and
+    errors): a tracking log's plain learner activity is read lean, without its event."""
+    return _Reader(fmt, stats, lean=True).batches(paths)
 
 
 def _is_contract(record: dict[str, Any]) -> bool:
@@ -107,15 +101,26 @@ def _is_contract(record: dict[str, Any]) -> bool:
 
 
 class _Reader:
-    """One read over several files: shares the stats and the post -> thread index."""
+    """One read over several files: shares the stats and the post -> thread index.
 
-    def __init__(self, fmt: Format, stats: ReadStats, translate: _Translate) -> None:
+    Yields batches (a list per ``_PROGRESS_EVERY`` lines): one generator step per batch
+    rather than per event keeps the per-line overhead in the hot loop alone.
+    """
+
+    def __init__(self, fmt: Format, stats: ReadStats | None, *, lean: bool) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
         self.fmt = fmt
-        self.stats = stats
+        self.stats = stats if stats is not None else ReadStats()
         self.threads: dict[str, str] = {}
-        self.translate = translate
+        self.lean = lean
+        self.translate: _Translate = translate_lean if lean else translate
 
-    def read_file(self, path: str) -> Iterator[Event | LearnerActivity]:
+    def batches(self, paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Any]]:
+        for path in paths:
+            yield from self.read_file(os.fspath(path))
+
+    def read_file(self, path: str) -> Iterator[list[Any]]:
         start = self.stats.position
         try:
             raw = open(path, "rb")  # noqa: SIM115 - a generator: closed in the finally below
@@ -136,7 +141,7 @@ class _Reader:
 
     def _read_stream(
         self, path: str, stream: io.BufferedIOBase, raw: io.BufferedReader, start: int
-    ) -> Iterator[Event | LearnerActivity]:
+    ) -> Iterator[list[Any]]:
         number = 0
         for first in stream:
             number += 1
@@ -144,7 +149,7 @@ class _Reader:
                 continue
             head = first.strip()
             if head == b"{" or head[:1] == b"[":
-                yield from self._read_document(path, number, first + stream.read())
+                yield self._read_document(path, number, first + stream.read())
                 return
             break
         else:
@@ -154,23 +159,36 @@ class _Reader:
         stats = self.stats
         threads = self.threads
         translate = self.translate
+        lean = self.lean
         contract_only = self.fmt == "contract"
         contract_too = self.fmt == "auto"
+        loads = orjson.loads
+        batch: list[Any] = []
+        add = batch.append
         number -= 1
         for line in itertools.chain((first,), stream):
             number += 1
             if not number % _PROGRESS_EVERY:
                 stats.position = start + raw.tell()
+                yield batch
+                batch = []
+                add = batch.append
             if line.isspace():
                 continue
             stats.read += 1
-            record = None
+            record: Any = None
             try:
-                record = parse_line(line)
-                if record is None:
-                    continue
+                if line[0] == 123:  # b"{": no logger prefix, the usual line; a JSON object
+                    try:
+                        record = loads(line)
+                    except orjson.JSONDecodeError:
+                        record = parse_line(line)  # raises with the reason
+                else:
+                    record = parse_line(line)
                 events: list[Event] | LearnerActivity | None
-                if contract_only or (contract_too and _is_contract(record)):
+                if contract_only or (
+                    contract_too and "event_id" in record and _is_contract(record)
+                ):
                     events = [from_dict(record)]
                 else:
                     events = translate(record, threads)
@@ -181,32 +199,35 @@ class _Reader:
                 stats.ignored += 1
             elif isinstance(events, tuple):  # one learner activity, read lean
                 stats.events += 1
-                yield events
+                add(events)
             else:
                 stats.events += len(events)
-                yield from events
+                batch += (
+                    [(e.occurred_at.timestamp(), e.course_id, e) for e in events]
+                    if lean
+                    else events
+                )
+        yield batch
 
-    def _read_document(
-        self, path: str, number: int, data: bytes
-    ) -> Iterator[Event | LearnerActivity]:
+    def _read_document(self, path: str, number: int, data: bytes) -> list[Any]:
         self.stats.read += 1
         try:
             document = orjson.loads(data)
         except orjson.JSONDecodeError as err:
             self._malformed(path, number, f"invalid JSON document: {err}")
-            return
+            return []
         records = document if isinstance(document, list) else [document]
+        batch: list[Any] = []
         for index, record in enumerate(records):
             if not isinstance(record, dict):
                 where = f"item {index}: " if isinstance(document, list) else ""
                 self._malformed(path, number, f"{where}expected a JSON object")
                 continue
-            yield from self._handle(path, number, record)
+            batch += self._handle(path, number, record)
+        return batch
 
-    def _handle(
-        self, path: str, number: int, record: dict[str, Any]
-    ) -> Sequence[Event | LearnerActivity]:
-        """The events of one record, or [] with the reason recorded in the stats."""
+    def _handle(self, path: str, number: int, record: dict[str, Any]) -> list[Any]:
+        """The batch entries of one record, or [] with the reason recorded in the stats."""
         events: list[Event] | LearnerActivity | None
         try:
             if self.fmt == "contract" or (self.fmt == "auto" and _is_contract(record)):
@@ -223,7 +244,9 @@ class _Reader:
             self.stats.events += 1
             return [events]
         self.stats.events += len(events)
-        return events
+        if self.lean:
+            return [(e.occurred_at.timestamp(), e.course_id, e) for e in events]
+        return list(events)
 
     def _reject(
         self, path: str, number: int, record: dict[str, Any] | None, err: Exception

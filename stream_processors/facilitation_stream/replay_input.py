@@ -19,12 +19,10 @@ from operator import itemgetter
 
 from facilitation_rules.alerts import Alert
 from facilitation_rules.event_codec import EventDecodeError, parse_time
-from facilitation_rules.events import Event
 from facilitation_rules.packs import Pack, PackError, load_pack
 from facilitation_rules.replay import Replayer
 from facilitation_rules.state import INF
-from facilitation_rules.tracking_log import LearnerActivity
-from facilitation_stream.event_files import Format, ReadStats, read_lean
+from facilitation_stream.event_files import Format, ReadStats, ReplayItem, read_replay_items
 
 EXIT_USAGE = 2
 
@@ -58,26 +56,18 @@ def time_arg(value: str | None, name: str) -> datetime | None:
         raise UsageError(f"{name}: {err}") from None
 
 
-#: What replay sorts and feeds: (epoch seconds, course_id, the event), or for a learner's
-#: plain activity read lean (epoch seconds, course_id, learner_id).
-Item = tuple[float, str, Event | str]
-
-
-def load_sorted(paths: Sequence[str], fmt: Format, stats: ReadStats) -> list[Item]:
+def load_sorted(paths: Sequence[str], fmt: Format, stats: ReadStats) -> list[ReplayItem]:
     """Every event of ``paths``, sorted by event time (stable); a progress bar on a TTY."""
-    read: Iterator[Event | LearnerActivity] = read_lean(paths, fmt=fmt, stats=stats)
+    batches = read_replay_items(paths, fmt=fmt, stats=stats)
     if sys.stderr.isatty():
         from facilitation_stream.commands.ingest import _with_progress
 
         total = sum(os.path.getsize(path) for path in paths)
-        read = _with_progress(read, stats, total, sys.stderr)
+        batches = _with_progress(batches, stats, total, sys.stderr)
+    items: list[ReplayItem] = []
     with _collector_paused():
-        items: list[Item] = [
-            item
-            if isinstance(item, tuple)
-            else (item.occurred_at.timestamp(), item.course_id, item)
-            for item in read
-        ]
+        for batch in batches:
+            items += batch
         items.sort(key=itemgetter(0))
     return items
 
@@ -106,7 +96,7 @@ class ReplayRun:
     outside_pack: int
 
 
-def replay(items: list[Item], pack: Pack, until: datetime | None) -> ReplayRun:
+def replay(items: list[ReplayItem], pack: Pack, until: datetime | None) -> ReplayRun:
     """Feed ``items`` up to ``until`` (default: the last event) and fire what is due by then."""
     replayer = Replayer(pack.rules_for)
     end = until.timestamp() if until is not None else INF
