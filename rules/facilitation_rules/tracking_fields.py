@@ -26,6 +26,8 @@ import orjson
 from facilitation_rules.events import Actor, Role
 
 EMPTY: dict[str, Any] = {}
+#: A learner's plain activity as the rules see it: (epoch seconds, course_id, learner_id).
+LearnerActivity = tuple[float, str, str]
 
 # Roles Open edX writes into forum events. Community TAs and group moderators are the
 # people a facilitated course calls tutors; a tutor role wins over staff access because

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, MutableMapping
+from functools import partial
 from typing import Any
 
 from facilitation_rules.events import (
@@ -24,10 +25,12 @@ from facilitation_rules.events import (
     PostKind,
     PostViewed,
     PostVoted,
+    Role,
     excerpt,
     word_count,
 )
 from facilitation_rules.tracking_fields import (
+    LearnerActivity,
     TrackingLogError,
     actor,
     context_of,
@@ -135,50 +138,77 @@ def _thread_of(post: _Post, kind: PostKind, threads: ThreadIndex | None) -> str:
     return known or ""
 
 
-def _post_action(cls: type[PostVoted] | type[PostDeleted], kind: PostKind) -> Translator:
+def _action(
+    cls: type[PostVoted] | type[PostDeleted],
+    kind: PostKind,
+    post: _Post,
+    event_type: str,
+    threads: ThreadIndex | None,
+) -> Event:
     """A vote or a deletion: the post it touches, its thread, and (votes) whether undone."""
+    extra = {"undo": bool(post.data.get("undo_vote"))} if cls is PostVoted else {}
+    return cls(
+        event_id=post.event_id(event_type),
+        occurred_at=post.at,
+        course_id=post.course_id,
+        actor=post.actor,
+        post_id=post.post_id,
+        thread_id=_thread_of(post, kind, threads),
+        post_kind=kind,
+        **extra,
+    )
 
+
+def _view(post: _Post, event_type: str, threads: ThreadIndex | None) -> Event:
+    return PostViewed(
+        event_id=post.event_id(event_type),
+        occurred_at=post.at,
+        course_id=post.course_id,
+        actor=post.actor,
+        post_id=post.post_id,
+        thread_id=post.post_id,
+    )
+
+
+class ActorActivity:
+    """A view or a vote: to the rules, activity of whoever did it (votes are not replies).
+
+    ``lean`` gives a learner's as a ``LearnerActivity`` without building the event.
+    """
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[_Post, str, ThreadIndex | None], Event]) -> None:
+        self.build = build
+
+    def __call__(
+        self, record: dict[str, Any], event_type: str, threads: ThreadIndex | None
+    ) -> list[Event]:
+        return [self.build(_Post(record, event_type), event_type, threads)]
+
+    def lean(
+        self, record: dict[str, Any], event_type: str, threads: ThreadIndex | None
+    ) -> list[Event] | LearnerActivity:
+        post = _Post(record, event_type)
+        if post.actor.role is Role.LEARNER:
+            return (post.at.timestamp(), post.course_id, post.actor.user_id)
+        return [self.build(post, event_type, threads)]
+
+
+def _voted(kind: PostKind) -> Translator:
+    return ActorActivity(partial(_action, PostVoted, kind))
+
+
+def _deleted(kind: PostKind) -> Translator:
     def translate(
         record: dict[str, Any], event_type: str, threads: ThreadIndex | None
     ) -> list[Event]:
-        post = _Post(record, event_type)
-        extra = {"undo": bool(post.data.get("undo_vote"))} if cls is PostVoted else {}
-        return [
-            cls(
-                event_id=post.event_id(event_type),
-                occurred_at=post.at,
-                course_id=post.course_id,
-                actor=post.actor,
-                post_id=post.post_id,
-                thread_id=_thread_of(post, kind, threads),
-                post_kind=kind,
-                **extra,
-            )
-        ]
+        return [_action(PostDeleted, kind, _Post(record, event_type), event_type, threads)]
 
     return translate
 
 
-def _voted(kind: PostKind) -> Translator:
-    return _post_action(PostVoted, kind)
-
-
-def _deleted(kind: PostKind) -> Translator:
-    return _post_action(PostDeleted, kind)
-
-
-def _viewed(record: dict[str, Any], event_type: str, threads: ThreadIndex | None) -> list[Event]:
-    post = _Post(record, event_type)
-    return [
-        PostViewed(
-            event_id=post.event_id(event_type),
-            occurred_at=post.at,
-            course_id=post.course_id,
-            actor=post.actor,
-            post_id=post.post_id,
-            thread_id=post.post_id,
-        )
-    ]
+_viewed = ActorActivity(_view)
 
 
 FORUM_TRANSLATORS: dict[str, Translator] = {

@@ -36,6 +36,7 @@ from facilitation_rules.events import (
 )
 from facilitation_rules.tracking_fields import (
     EMPTY,
+    LearnerActivity,
     TrackingLogError,
     UnknownTrackingEvent,
     actor,
@@ -53,6 +54,7 @@ from facilitation_rules.tracking_fields import (
 from facilitation_rules.tracking_forum import (
     FORUM_IGNORED,
     FORUM_TRANSLATORS,
+    ActorActivity,
     ThreadIndex,
     Translator,
 )
@@ -100,10 +102,6 @@ def translate(record: dict[str, Any], threads: ThreadIndex | None = None) -> lis
     return translator(record, name, threads)
 
 
-#: A learner's plain activity as the rules see it: (epoch seconds, course_id, learner_id).
-LearnerActivity = tuple[float, str, str]
-
-
 def translate_lean(
     record: dict[str, Any], threads: ThreadIndex | None = None
 ) -> list[Event] | LearnerActivity | None:
@@ -114,8 +112,8 @@ def translate_lean(
     translator = TRANSLATORS.get(name)
     if translator is None:
         translator = _family(name)
-    if type(translator) is _Activity:
-        return translator.lean(record, name)
+    if type(translator) is _Activity or type(translator) is ActorActivity:
+        return translator.lean(record, name, threads)
     return translator(record, name, threads)
 
 
@@ -176,7 +174,9 @@ class _Activity:
             )
         ]
 
-    def lean(self, record: dict[str, Any], name: str) -> LearnerActivity | None:
+    def lean(
+        self, record: dict[str, Any], name: str, threads: ThreadIndex | None
+    ) -> LearnerActivity | None:
         """What ``__call__`` gives as (time, course_id, learner_id); None for no event."""
         found = self._read(record, name.split("?", 1)[0] if self.path_name else name)
         return None if found is None else (found[0].timestamp(), found[1], found[2])
