@@ -1,0 +1,57 @@
+"""Per-subject states (facilitation_rules.state): the day bitmap, compact pickling."""
+
+from __future__ import annotations
+
+import pickle
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from facilitation_rules.state import ActiveDays, CourseState, LearnerState, PostState
+
+days = st.lists(st.integers(min_value=19_000, max_value=19_400), max_size=40)
+
+
+@given(days)
+def test_active_days_behave_like_a_set_of_day_numbers(added: list[int]) -> None:
+    bitmap, reference = ActiveDays(), set()
+    for day in added:
+        assert bitmap.add(day) == (day not in reference)  # True only when new
+        reference.add(day)
+    assert len(bitmap) == len(reference)
+    assert list(bitmap) == sorted(reference)
+    assert all(d in bitmap for d in reference)
+    assert 18_999 not in bitmap and 19_401 not in bitmap and "19000" not in bitmap
+
+
+@given(days, st.integers(18_990, 19_410), st.integers(-5, 60))
+def test_active_days_count_a_window(added: list[int], first: int, span: int) -> None:
+    bitmap = ActiveDays(added)
+    last = first + span
+    assert bitmap.count(first, last) == sum(1 for d in set(added) if first <= d <= last)
+
+
+def test_states_pickle_without_slot_names_and_share_repeated_strings() -> None:
+    course = "course-v1:Org+C1+2024"
+    learner = LearnerState(course_id=course, learner_id="42", prompts_from=5.0)
+    learner.days.add(19_700)
+    learner.open = {"silent_learner.went_quiet": "2024-01-01T00:00:00Z"}
+    data = pickle.dumps(learner, protocol=5)
+    assert b"last_active" not in data
+    back = pickle.loads(data)
+    assert back.course_id is LearnerState(course_id=course, learner_id="x").course_id
+    assert (list(back.days), back.open, back.prompts_from) == ([19_700], learner.open, 5.0)
+    post = PostState(
+        course_id=course, post_id="t1", thread_id="t1", author_id="7", author_role="learner",
+        post_kind="thread", thread_type="question", created=1.0,
+    )  # fmt: skip
+    assert post.thread_id is post.post_id
+    again = pickle.loads(pickle.dumps(post))
+    assert (again.thread_id, again.url, again.due) == ("t1", None, post.due)
+    cohort = pickle.loads(pickle.dumps(CourseState(course_id=course)))
+    assert cohort.course_id is back.course_id and cohort.active_by_day == {}
+
+
+def test_a_new_learner_has_no_containers_to_carry() -> None:
+    state = LearnerState(course_id="c", learner_id="1")
+    assert (state.open, state.answered_prompts, len(state.days)) == (None, (), 0)
