@@ -27,13 +27,13 @@ def _replayer(learners: int, rng: random.Random) -> Replayer:
     replayer = Replayer(pack.rules_for)
     states, index = replayer.states, replayer.index
     for i in range(learners):
-        state = LearnerState(course_id=COURSE, learner_id=str(i))
         # learners active today: their next deadline is days away; DUE of them are due
-        state.last_active = T0 - (11 * DAY if i < DUE else rng.random() * DAY)
-        state.first_active = state.last_active - 30 * DAY
-        state.days = {int(state.last_active // DAY)}
-        state.checked["reflection.overdue.from"] = state.first_active
-        state.checked["silent_learner.never_posted"] = 0.0
+        last_active = T0 - (11 * DAY if i < DUE else rng.random() * DAY)
+        first_active = last_active - 30 * DAY
+        state = LearnerState(course_id=COURSE, learner_id=str(i), prompts_from=first_active)
+        state.last_active, state.first_active = last_active, first_active
+        state.days.add(int(last_active // DAY))
+        state.never_posted_checked = 0.0
         state.eval_due = T0 + 10 * DAY
         state.posts = 1
         state.due = state.last_active + 10 * DAY
