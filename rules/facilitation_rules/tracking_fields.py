@@ -180,10 +180,10 @@ def role_of(data: dict[str, Any]) -> Role:
     course_roles = data.get("user_course_roles") or ()
     if not isinstance(forum_roles, list | tuple) or not isinstance(course_roles, list | tuple):
         raise TrackingLogError("user_forums_roles / user_course_roles: expected lists")
-    if any(role in TUTOR_FORUM_ROLES for role in forum_roles):
+    if not TUTOR_FORUM_ROLES.isdisjoint(forum_roles):
         return Role.TUTOR
-    if any(role in STAFF_FORUM_ROLES for role in forum_roles) or any(
-        role in STAFF_COURSE_ROLES for role in course_roles
+    if not STAFF_FORUM_ROLES.isdisjoint(forum_roles) or not STAFF_COURSE_ROLES.isdisjoint(
+        course_roles
     ):
         return Role.STAFF
     return Role.LEARNER
