@@ -20,7 +20,6 @@ Unenrolment resolves everything open and stops the clocks; staff are never learn
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -29,10 +28,12 @@ from typing import Any
 from facilitation_rules import dropout
 from facilitation_rules.alerts import AlertKind
 from facilitation_rules.conditions import passes
+from facilitation_rules.detectors import learner_risk
 from facilitation_rules.detectors.emit import Output, Update, alert, day_word, iso_day, utc
+from facilitation_rules.detectors.learner_risk import risk_now as risk_now  # the export's
 from facilitation_rules.event_codec import format_time
 from facilitation_rules.events import PostCreated, ReflectionSubmitted
-from facilitation_rules.rule_config import DAY, HOUR, CourseRules, DropoutConfig
+from facilitation_rules.rule_config import DAY, CourseRules
 from facilitation_rules.state import INF, NO_TIME, CourseState, LearnerState
 from facilitation_rules.subjects import (
     ACTIVE,
@@ -193,7 +194,7 @@ def _touch(
         # scored only once inactive for min_inactive_days: move the evaluation past that
         earliest = t + rules.dropout.min_inactive_days * DAY
         if state.eval_due < earliest or state.eval_due == INF:
-            state.eval_due = _slot(earliest, rules)
+            state.eval_due = learner_risk.evaluation_slot(earliest, rules)
     if not open_alerts:
         return changes
     if WENT_QUIET in open_alerts:
@@ -201,9 +202,9 @@ def _touch(
         changes |= _CHANGED
     if DROPOUT in open_alerts:
         cfg = rules.dropout
-        risk = _score(state, t, rules, cohort)[0]
+        risk = learner_risk.assess(state, t, rules, cohort).risk
         out.append(_resolve(state, DROPOUT, t, f"active again (risk now {risk:.2f})"))
-        state.eval_due = _slot(t + cfg.min_inactive_days * DAY, rules)
+        state.eval_due = learner_risk.evaluation_slot(t + cfg.min_inactive_days * DAY, rules)
         changes |= _CHANGED
     return changes
 
@@ -355,97 +356,28 @@ def _evaluate_dropout(
     if rules.course_end is not None and at > rules.course_end:
         return
     if rules.course_start is not None and at < rules.course_start:
-        state.eval_due = _slot(rules.course_start, rules)
+        state.eval_due = learner_risk.evaluation_slot(rules.course_start, rules)
         return
     inactive = at - state.last_active
     if inactive < cfg.min_inactive_days * DAY:
-        state.eval_due = _slot(state.last_active + cfg.min_inactive_days * DAY, rules)
+        state.eval_due = learner_risk.evaluation_slot(
+            state.last_active + cfg.min_inactive_days * DAY, rules
+        )
         return
     if inactive > max(dropout.RECENCY_CAP_WEEKS * 7, 2 * cfg.window_days) * DAY:
         return  # every feature is flat from here on: the score cannot change
-    risk, z, active_recent = _score(state, at, rules, cohort)
-    if risk >= cfg.threshold:
-        reasons = _reasons(state, at, rules, cohort)
-        _fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, {"risk_score": round(risk, 3)})
+    found = learner_risk.assess(state, at, rules, cohort)
+    if found.risk >= cfg.threshold:
+        reasons = learner_risk.reasons(found, cfg)
+        details = {"risk_score": round(found.risk, 3)}
+        _fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, details)
         if DROPOUT in _open(state):
             return
-    # Skip ahead: without new activity the logit rises by at most ``_max_rise`` a day, so
-    # no evaluation before the gap to the threshold could close can fire.
-    state.eval_due = at + DAY * _days_before_crossing(_logit(cfg.threshold) - z, active_recent, cfg)
-
-
-def _vector(
-    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
-) -> tuple[dropout.Features, dict[str, float]]:
-    feats = dropout.features_at(state, at, cohort, rules.dropout.window_days)
-    vector = feats.vector()
-    if cohort is None:  # no course aggregate here: neutral
-        vector["cohort"] = rules.dropout.reference.get("cohort", 0.0)
-    return feats, vector
-
-
-def _score(
-    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
-) -> tuple[float, float, int]:
-    """The score, its logit, and the active days in the recent window."""
-    cfg = rules.dropout
-    feats, vector = _vector(state, at, rules, cohort)
-    z = dropout.logit(vector, cfg.intercept, cfg.weights)
-    return dropout.sigmoid(z), z, feats.active_recent
-
-
-def _reasons(
-    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
-) -> tuple[str, ...]:
-    cfg = rules.dropout
-    feats, vector = _vector(state, at, rules, cohort)
-    return dropout.reasons(feats, vector, cfg.weights, cfg.reference, cfg.max_reasons)
-
-
-def _risk(
-    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
-) -> tuple[float, tuple[str, ...]]:
-    return _score(state, at, rules, cohort)[0], _reasons(state, at, rules, cohort)
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def _days_before_crossing(gap: float, active_recent: int, cfg: DropoutConfig) -> int:
-    """Whole days that must pass, without activity, before the logit can rise by ``gap``.
-
-    A safe upper bound of the rise: recency adds |w_recency|/7 a day (the cap only slows
-    it) and the course average can drift by at most one active day a day; in addition, each
-    active day leaving the recent window moves active_days by 7/window, trend by twice that
-    and cohort by that - which can happen only ``active_recent`` times.
-    """
-    if gap <= 0:
-        return 1
-    w = cfg.weights
-    per_day = 7.0 / cfg.window_days
-    slow = abs(w.get("recency", 0.0)) / 7.0 + per_day * abs(w.get("cohort", 0.0)) + 1e-9
-    fast = per_day * (
-        abs(w.get("active_days", 0.0)) + 2 * abs(w.get("trend", 0.0)) + abs(w.get("cohort", 0.0))
-    )
-    if (slow + fast) * active_recent >= gap:
-        return max(1, int(gap / (slow + fast)))
-    return max(1, int(active_recent + (gap - (slow + fast) * active_recent) / slow))
-
-
-def risk_now(
-    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
-) -> tuple[float, tuple[str, ...]]:
-    """The dropout-risk score and its reasons at ``at`` (for the learner export)."""
-    return _risk(state, at, rules, cohort)
-
-
-def _slot(at: float, rules: CourseRules) -> float:
-    """The first daily evaluation time at or after ``at``."""
-    offset = rules.dropout.evaluate_hour * HOUR
-    slot = (at - offset) // DAY * DAY + offset
-    return slot if slot >= at else slot + DAY
+    # Skip ahead: without new activity the logit rises by a bounded amount a day, so no
+    # evaluation before the gap to the threshold could close can fire.
+    gap = learner_risk.logit(cfg.threshold) - found.logit
+    days = learner_risk.days_before_crossing(gap, found.features.active_recent, cfg)
+    state.eval_due = at + DAY * days
 
 
 def _symbols(state: LearnerState, at: float, rules: CourseRules) -> dict[str, Any]:
