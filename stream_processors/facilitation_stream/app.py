@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import pickle
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from faust.serializers import codecs
 
 from facilitation_rules.alerts import alert_from_dict
 from facilitation_rules.deadlines import DueIndex
+from facilitation_stream import wire
 from facilitation_stream.batch_consumer import FacilitationApp
 from facilitation_stream.dead_letters import DeadLetters
 from facilitation_stream.kafka_config import updates_topic
@@ -228,7 +228,7 @@ def build_app(
         now = time.time()
         horizon, worker.caught_up = _tick_horizon(app, worker, now, settings.idle_s)
         # The tick carries the horizon: the subject fires what is due up to it, no further.
-        payload = pickle.dumps(("tick", horizon))
+        payload = wire.dumps(("tick", horizon))
         for partition, index in worker.due.items():
             for _due, key in list(index.pop_due(horizon)):
                 await updates.send(key=str(key).encode(), value=payload, partition=partition)

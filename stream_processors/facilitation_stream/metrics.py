@@ -181,10 +181,10 @@ class Metrics:
             namespace=NAMESPACE, registry=r,
         )  # fmt: skip
 
-    def event_consumed(self, event_type: str, now: float) -> None:
-        """Count one consumed event; types outside the contract count as ``other``."""
+    def event_consumed(self, event_type: str, now: float, count: int = 1) -> None:
+        """Count consumed events; types outside the contract count as ``other``."""
         label = event_type if event_type in EVENT_REGISTRY else OTHER_EVENT_TYPE
-        self.events_consumed.labels(event_type=label).inc()
+        self.events_consumed.labels(event_type=label).inc(count)
         self.last_event_timestamp.set(now)
 
     def malformed(self, reason: str) -> None:

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import pickle
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +35,7 @@ import orjson
 from facilitation_rules.alerts import Alert, alert_to_dict
 from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, dumps, loads
 from facilitation_rules.events import Event
+from facilitation_stream import wire
 from facilitation_stream.dead_letters import DeadLetters
 from facilitation_stream.metrics import Metrics
 from facilitation_stream.processing import Step, Stored, SubjectEngine, encode_stored
@@ -74,7 +75,9 @@ class SubjectBatches:
         self._updates = updates_topic
         self._alerts = alerts_topic
         self._changelog = changelog_topic
-        self._evaluation = metrics.rule_evaluation
+        # Subject kinds, not ids: P(ost), L(earner), R(eflection), C(ourse).
+        self._evaluation = {kind: metrics.rule_evaluation.labels(rule=kind) for kind in "PLRC"}
+        self._consumed: Counter[str] = Counter()
         # Per batch: subject key -> newest record (None: deleted); sends awaiting acks.
         self._overlay: dict[str, Stored | None] = {}
         self._partitions: dict[str, int] = {}
@@ -109,6 +112,10 @@ class SubjectBatches:
                 log.exception("processing failed at %s:%s:%s", message.topic,
                               message.partition, message.offset)
                 await self._dead.send(message, "error", f"{type(err).__name__}: {err}")
+        now = time.time()
+        for event_type, count in self._consumed.items():
+            self._metrics.event_consumed(event_type, now, count)
+        self._consumed.clear()
         for metadata in await asyncio.gather(*self._pending):
             worker.sent(metadata)
         await self._write_states()
@@ -126,7 +133,7 @@ class SubjectBatches:
             metrics.malformed("invalid")
             await self._dead.send(message, "invalid", str(err))
             return
-        metrics.event_consumed(event.event_type, time.time())
+        self._consumed[event.event_type] += 1
         occurred = event.occurred_at.timestamp()
         watermarks = self._worker.watermarks
         watermark = watermarks.get(message.partition, occurred)
@@ -145,7 +152,7 @@ class SubjectBatches:
         await self._apply(key, event, (f"e{message.partition}", message.offset), message, "e")
 
     async def _update(self, message: Any) -> None:
-        kind, *rest = pickle.loads(message.value)  # written by our workers only
+        kind, *rest = wire.loads(message.value)
         key = message.key.decode()
         if kind != "tick":
             origin, seq, item = rest
@@ -170,7 +177,7 @@ class SubjectBatches:
             return  # redelivered after a crash: its effect is already in the state
         started = time.perf_counter()
         step = self._engine.apply(key, stored.state if stored else None, item)
-        self._evaluation.labels(rule=key[0]).observe(time.perf_counter() - started)
+        self._evaluation[key[0]].observe(time.perf_counter() - started)
         if step.rejected:
             if tag == "u" and not self._worker.caught_up and mark[0][0] != "r":
                 # Unread messages may still hold what this needs (a reply read before the
@@ -203,7 +210,7 @@ class SubjectBatches:
             await self._send_update(target, ("derived", origin, seq * MAX_DERIVED + index, item))
 
     async def _send_update(self, key: str, payload: tuple[Any, ...]) -> None:
-        await self._send(self._updates, key.encode(), pickle.dumps(payload))
+        await self._send(self._updates, key.encode(), wire.dumps(payload))
 
     async def _send(self, topic: str, key: bytes, value: bytes | None,
                     partition: int | None = None) -> None:
