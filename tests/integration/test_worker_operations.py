@@ -35,12 +35,6 @@ def events_partitions(worker: WorkerProcess, topic: str) -> set[int]:
     return {int(p) for p in re.findall(pattern, body.decode())}
 
 
-@pytest.mark.xfail(
-    reason="In the full suite on a loaded machine a worker that took partitions over after a "
-    "rebalance was seen to skip one message (docs/decisions/0002-live-engine.md, Limits); "
-    "passes when run alone. Open in issue 5.",
-    strict=False,
-)
 def test_two_workers_share_partitions_and_the_survivor_recovers_the_other_state(
     kafka_bootstrap: str, redis_url: str, unique: str, tmp_path: Path
 ) -> None:
