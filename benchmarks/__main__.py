@@ -10,6 +10,7 @@ import time
 MODULES = (
     "benchmarks.bench_replay",
     "benchmarks.bench_ticks",
+    "benchmarks.bench_states",
     "benchmarks.bench_conditions",
     "benchmarks.bench_worker",
 )
