@@ -13,7 +13,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[lms,engine,dev]'
+	$(PY) -m pip install -q -e '.[lms,engine,rocksdb,dev]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv/ with the package and all extras (cached)

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from faust.types import TP
 
 from facilitation_rules.alerts import Alert, alert_to_dict
 from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, dumps, loads
@@ -256,15 +257,34 @@ class SubjectBatches:
                              None if record is None else encode_stored(record), partition)
             if record is not None and record.due is not None:
                 self._worker.schedule(key, record.due, partition)
-        await asyncio.gather(*self._pending)
+        newest: dict[int, int] = {}
+        for metadata in await asyncio.gather(*self._pending):
+            newest[metadata.partition] = max(newest.get(metadata.partition, -1), metadata.offset)
+        for partition, offset in newest.items():
+            # A persistent store (RocksDB) recovers from here after a restart, not from 0.
+            self._table.data.set_persisted_offset(TP(self._changelog, partition), offset)
 
 
 def _table_writer(table: Any) -> Callable[[bytes, Stored | None, int], None]:
     """Write a table value without Faust's per-write changelog send (ours is per batch).
 
-    The memory store keeps decoded values and remembers each key's partition, so a
-    rebalance that moves the partition away drops the key."""
+    Both stores remember each key's partition, so a rebalance that moves the partition
+    away drops the key; the memory store keeps decoded values, RocksDB (rocksdict) one
+    database per partition of encoded ones."""
     store = table.data
+    if hasattr(store, "_db_for_partition"):  # rocksdb://
+        index = store._key_index
+
+        def write_rocksdb(raw: bytes, record: Stored | None, partition: int) -> None:
+            key = store._encode_key(raw)
+            if record is None:
+                store._del(key)
+                index.pop(key, None)
+            else:
+                store._db_for_partition(partition).put(key, store._encode_value(record))
+                index[key] = partition
+
+        return write_rocksdb
     data, partitions = store.data, store._key_partition
 
     def write(raw: bytes, record: Stored | None, partition: int) -> None:

@@ -106,9 +106,13 @@ def test_events_flow_through_faust_table_into_redis(
         worker.stop()
 
 
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 def test_sigkill_mid_stream_then_restart_recovers_exact_table(
-    env, tmp_path, kafka_bootstrap, redis_url, unique
+    env, tmp_path, kafka_bootstrap, redis_url, unique, store
 ):
+    # RocksDB keeps the table on disk across the restart and replays only the changelog
+    # written since its persisted offset; memory replays the whole changelog.
+    env = {**env, "FACILITATION_TABLE_STORE": store}
     events = [post(i, 50, f"course-v1:Test+{unique}+2026") for i in range(3000)]
     expected = Counter(e.partition_key() for e in events)
     worker = WorkerProcess(env, tmp_path / "worker.log", engine=ENGINE).start()
