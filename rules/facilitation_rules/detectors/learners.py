@@ -120,7 +120,7 @@ def apply(
     if now_enrolled != was_enrolled:
         change = COURSE_JOINED if now_enrolled else COURSE_LEFT
         out.append(Update(course_key(state.course_id), change, ev, t))
-    _set_due(state, rules)
+    _set_due(state, _components(state, rules))
     return state, out
 
 
@@ -145,7 +145,7 @@ def active(
     was_enrolled = enrolled(state, rules)
     changes = _touch(state, t, out, rules, cohort)
     if changes & _CHANGED or not was_enrolled or state.unenrolled:
-        _set_due(state, rules)
+        _set_due(state, _components(state, rules))
     else:
         state.due = _due_after_activity(state, rules)
     if not was_enrolled and enrolled(state, rules):
@@ -219,7 +219,8 @@ def tick(
     """Handle every learner deadline due at or before ``now``, earliest first."""
     out = [] if out is None else out
     while True:
-        due, name = min(_components(state, rules))
+        found = _components(state, rules)
+        due, name = min(found)
         if due > now:
             break
         if name == NEVER_POSTED:
@@ -244,7 +245,7 @@ def tick(
             _prompt_due(state, due, rules, out)
         else:
             _evaluate_dropout(state, due, rules, cohort, out)
-    _set_due(state, rules)
+    _set_due(state, found)  # what the loop ended on: nothing else is due by now
     return state, out
 
 
@@ -282,8 +283,8 @@ def _components(state: LearnerState, rules: CourseRules) -> list[tuple[float, st
     return found
 
 
-def _set_due(state: LearnerState, rules: CourseRules) -> None:
-    found = _components(state, rules)
+def _set_due(state: LearnerState, found: list[tuple[float, str]]) -> None:
+    """Due times from the state's ``_components``."""
     state.due = min(found)[0]
     state.fixed_due = min(
         (due for due, name in found if name in (NEVER_POSTED, OVERDUE)), default=INF
