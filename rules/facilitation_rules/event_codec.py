@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from facilitation_rules.events import REGISTRY, Actor, Event, Role
 
 
@@ -166,7 +168,7 @@ def dumps(event: Event) -> str:
 
 def loads(data: str | bytes) -> Event:
     try:
-        record = json.loads(data)
+        record = orjson.loads(data)  # the live worker decodes every event: 4x stdlib json
     except (ValueError, UnicodeDecodeError) as err:
         raise EventDecodeError(f"not JSON: {err}") from None
     return from_dict(record)
