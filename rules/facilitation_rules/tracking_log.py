@@ -10,6 +10,10 @@ a blank line. ``translate`` turns a record of either shape (``event_type``/``eve
 - ``UnknownTrackingEvent`` for an event type the bridge does not know (count and skip);
 - ``TrackingLogError`` for a record that is broken (report ``FILE:LINE: reason``).
 
+``translate_lean`` gives the same for replay, except that a learner's plain activity is a
+``LearnerActivity`` tuple (time, course, learner) instead of an event: the same checks run,
+so both report the same errors, but no event id is hashed and no event built.
+
 Translation dispatches on the event name through one dict of small translators (exact names
 first, then a few prefix families, then URL page views), so a line costs one lookup.
 Events the project's own XBlocks publish (``org.openedx.facilitation.*``, via

@@ -2,7 +2,9 @@
 
 ``read_events`` streams events from files and never raises on bad input: a malformed line
 is recorded as ``FILE:LINE: reason`` in ``ReadStats.malformed``, an unknown event type is
-counted in ``ReadStats.unknown``, and reading goes on.
+counted in ``ReadStats.unknown``, and reading goes on. ``read_replay_items`` reads the same
+for replay, in batches of ``ReplayItem``: a learner's plain activity (page views, video,
+problems, forum views and votes) is not built into an event, only what the rules use of it.
 
 How a file is read (``fmt="auto"``):
 - gzip is recognised by its magic bytes, whatever the file is called;

@@ -1,9 +1,10 @@
 """Reading event files for the offline commands (replay, learners) in event-time order.
 
 Inputs may be unsorted (several LMS servers, rotated logs passed in any order): all events
-are read into memory and sorted stably by ``occurred_at``, so ties keep file order (files
-in the order given, lines in file order). A 1M-event log needs about 1 GB of memory; Python's
-sort is linear on input that is already in order.
+are read into memory and sorted stably by event time, so ties keep file order (files in the
+order given, lines in file order); Python's sort is linear on input already in order. Plain
+learner activity (most of a log) is held as a (time, course, learner) tuple rather than an
+event (``read_replay_items``): a 1M-line log replays in about 440 MB.
 """
 
 from __future__ import annotations
