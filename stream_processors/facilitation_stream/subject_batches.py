@@ -6,8 +6,8 @@ partitions. A batch is applied in three steps:
 
 1. **Compute.** Each message is applied in offset order to the newest state of its subject —
    the batch's own overlay first, then the table — exactly as one message at a time would;
-   nothing is written yet. Alerts, derived updates and dead letters are handed to the
-   producer as they come.
+   nothing is written yet. Alerts and derived updates go to an ``Outbox`` (one record
+   batch per topic partition); dead letters straight to the producer.
 2. **Outputs durable.** One wait for the broker's acks of all of them.
 3. **State durable.** Every subject the batch changed is written to the table once, with one
    changelog record (its newest state), and one wait for those acks; then the messages are
@@ -22,7 +22,6 @@ active ten times in a batch costs one changelog record.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from facilitation_rules.events import Event
 from facilitation_stream import wire
 from facilitation_stream.dead_letters import DeadLetters
 from facilitation_stream.metrics import Metrics
+from facilitation_stream.outbox import Outbox
 from facilitation_stream.processing import Step, Stored, SubjectEngine, encode_stored
 from facilitation_stream.settings import Settings
 
@@ -82,11 +82,11 @@ class SubjectBatches:
         # Per batch: subject key -> newest record (None: deleted); sends awaiting acks.
         self._overlay: dict[str, Stored | None] = {}
         self._partitions: dict[str, int] = {}
-        self._pending: list[asyncio.Future[Any]] = []
+        self._outbox = Outbox(app.producer)
         self._clock = 0.0
 
     async def __call__(self, messages: list[Any]) -> None:
-        self._overlay, self._partitions, self._pending = {}, {}, []
+        self._overlay, self._partitions = {}, {}
         worker = self._worker
         worker.in_batch = True
         self._clock = time.monotonic()
@@ -117,8 +117,8 @@ class SubjectBatches:
         for event_type, count in self._consumed.items():
             self._metrics.event_consumed(event_type, now, count)
         self._consumed.clear()
-        for metadata in await asyncio.gather(*self._pending):
-            worker.sent(metadata)
+        for sent in await self._outbox.flush():
+            worker.sent(sent)
         await self._write_states()
 
     # -- compute ---------------------------------------------------------------------------
@@ -215,9 +215,7 @@ class SubjectBatches:
 
     async def _send(self, topic: str, key: bytes, value: bytes | None,
                     partition: int | None = None) -> None:
-        self._pending.append(await self._app.producer.send(
-            topic, key, value, partition=partition, timestamp=None, headers=None,
-        ))
+        await self._outbox.add(topic, key, value, partition)
 
     # -- state -----------------------------------------------------------------------------
     def _get(self, key: str) -> Stored | None:
@@ -247,7 +245,6 @@ class SubjectBatches:
     async def _write_states(self) -> None:
         if not self._overlay:
             return
-        self._pending = []
         write = _table_writer(self._table)
         for key, record in self._overlay.items():
             partition = self._partitions[key]
@@ -258,8 +255,8 @@ class SubjectBatches:
             if record is not None and record.due is not None:
                 self._worker.schedule(key, record.due, partition)
         newest: dict[int, int] = {}
-        for metadata in await asyncio.gather(*self._pending):
-            newest[metadata.partition] = max(newest.get(metadata.partition, -1), metadata.offset)
+        for sent in await self._outbox.flush():
+            newest[sent.partition] = max(newest.get(sent.partition, -1), sent.offset)
         for partition, offset in newest.items():
             # A persistent store (RocksDB) recovers from here after a restart, not from 0.
             self._table.data.set_persisted_offset(TP(self._changelog, partition), offset)
