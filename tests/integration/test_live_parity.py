@@ -76,14 +76,19 @@ def consumed(worker: WorkerProcess) -> int:
     return int(sample_total(body.decode(), "facilitation_events_consumed_total"))
 
 
+IDLE_S = 8
+
+
 def backfill_env(kafka_bootstrap: str, redis_url: str, unique: str, tmp: Path) -> dict[str, str]:
     """The generated course lies in the past and is streamed in bursts: a pause between
     bursts must not count as an idle source, or wall time would fire its deadlines before
-    the rest of the course arrives (which replay never does)."""
-    return {**worker_env(kafka_bootstrap, redis_url, unique, tmp), "FACILITATION_IDLE_S": "3"}
+    the rest of the course arrives (which replay never does). On a loaded machine the
+    producing thread was seen to pause for seconds: allow it ``IDLE_S``."""
+    return {**worker_env(kafka_bootstrap, redis_url, unique, tmp),
+            "FACILITATION_IDLE_S": str(IDLE_S)}
 
 
-def settle(read, quiet_s: float = 6.0, limit_s: float = 180.0) -> None:  # type: ignore[no-untyped-def]
+def settle(read, quiet_s: float = IDLE_S + 4, limit_s: float = 180.0) -> None:  # type: ignore[no-untyped-def]
     """Wait until ``read()`` stops changing for ``quiet_s``."""
     last, since, deadline = None, time.monotonic(), time.monotonic() + limit_s
     while time.monotonic() < deadline:
