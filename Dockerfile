@@ -7,7 +7,7 @@ COPY pyproject.toml README.md ./
 COPY rules ./rules
 COPY stream_processors ./stream_processors
 COPY xblocks ./xblocks
-RUN pip install --no-cache-dir --prefix=/install '.[engine]'
+RUN pip install --no-cache-dir --prefix=/install '.[engine,rocksdb]'
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
