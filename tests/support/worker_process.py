@@ -40,7 +40,7 @@ class WorkerProcess:
             args += ["--engine", self.engine]
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            args, env={**os.environ, **self.env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+            args, env={**os.environ, **self.env, "PYTHONPATH": _pythonpath()}, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         return self
@@ -98,3 +98,10 @@ def worker_env(kafka_bootstrap: str, redis_url: str, unique: str, tmp: Path,
         "FACILITATION_WEB_PORT": str(free_port()),
         "FACILITATION_DEFAULT_TUTOR": f"tutor-{unique}",
     }
+
+
+def _pythonpath() -> str:
+    """The repository (for test engines such as ``tests.support.counting_engine``) ahead of
+    whatever PYTHONPATH the tests run with, so worker and test import the same code."""
+    inherited = os.environ.get("PYTHONPATH")
+    return os.pathsep.join([str(ROOT), inherited]) if inherited else str(ROOT)
