@@ -10,6 +10,10 @@ updates topic keyed by subject, a timer over a ``DueIndex``):
   further updates for other subjects (e.g. a reply tells the author's learner subject).
 - ``tick(key, state, now, ctx) -> (state, outputs)``: fires what is due at or before ``now``.
 
+Replay feeds a learner's plain activity to ``learners.active`` (what its update reaches)
+without building the event, and applies the course-aggregate changes it reports with
+``course_change``, the function behind the course subject's updates.
+
 A state's ``due`` attribute is when it next needs a tick (``inf``: never). No function
 reads the clock; ``now`` and event times are UTC epoch seconds.
 """
