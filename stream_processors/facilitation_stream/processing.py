@@ -74,6 +74,10 @@ class Stored:
     marks: dict[str, int] = field(default_factory=dict)
     #: The next deadline (epoch seconds): rebuilds the due index after recovery.
     due: float | None = None
+    #: Items read before the subject they need (a reply before its post, which another
+    #: partition still carries): applied once it exists, dead-lettered if it never comes.
+    #: Each: (origin, seq, item, why rejected, source topic, partition, offset).
+    parked: list[tuple[Any, ...]] | None = None
 
     def seen(self, source: str, offset: int) -> bool:
         return self.marks.get(source, -1) >= offset
@@ -82,9 +86,11 @@ class Stored:
 def encode_stored(value: Stored) -> bytes:
     # The changelog is written and read only by this engine's workers: pickle is fast and
     # compact here; it never carries input from outside.
-    return pickle.dumps((value.state, value.partition, value.marks, value.due), protocol=5)
+    record = (value.state, value.partition, value.marks, value.due)
+    return pickle.dumps((*record, value.parked) if value.parked else record, protocol=5)
 
 
 def decode_stored(data: bytes) -> Stored:
-    state, partition, marks, due = pickle.loads(data)  # internal changelog only
-    return Stored(state=state, partition=partition, marks=marks, due=due)
+    state, partition, marks, due, *parked = pickle.loads(data)  # internal changelog only
+    return Stored(state=state, partition=partition, marks=marks, due=due,
+                  parked=parked[0] if parked else None)

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from faust.types import TP
@@ -166,6 +166,12 @@ class SubjectBatches:
         if stored.due > now:  # a later event moved the deadline since the tick was sent
             self._worker.schedule(key, stored.due, message.partition)
             return
+        if stored.state is None:  # parked items whose subject has not come by their time
+            for _origin, _seq, item, reason, topic, part, offset in stored.parked or ():
+                await self._dead_letter(item, reason, _Source(topic, part, offset, key.encode()))
+            self._overlay[key] = None
+            self._partitions[key] = message.partition
+            return
         step = self._engine.tick(key, stored.state, datetime.fromtimestamp(now, UTC))
         await self._outputs(step, f"du{message.partition}", message.offset)
         self._keep(key, stored, step, message.partition, None)
@@ -180,18 +186,49 @@ class SubjectBatches:
         step = self._engine.apply(key, stored.state if stored else None, item)
         self._evaluation[key[0]].observe(time.perf_counter() - started)
         if step.rejected:
-            if tag == "u" and not self._worker.caught_up and mark[0][0] != "r":
-                # Unread messages may still hold what this needs (a reply read before the
-                # post it answers): retry once everything read so far has been applied.
-                await self._send_update(key, ("derived", "r" + mark[0], mark[1], item))
-                return
-            # The letter carries the contract event, whichever topic brought it here.
-            event = getattr(item, "event", item)
-            value = dumps(event).encode() if isinstance(event, Event) else None
-            await self._dead.send(message, "rejected", step.rejected, value=value)
+            self._park(key, stored, item, mark, step.rejected, message)
             return
         await self._outputs(step, f"d{tag}{message.partition}", message.offset)
         self._keep(key, stored, step, message.partition, mark if step.changed else None)
+        if stored is not None and stored.parked and step.state is not None:
+            await self._unpark(key, stored.parked, message.partition)
+
+    def _park(self, key: str, stored: Stored | None, item: Any, mark: tuple[str, int],
+              reason: str, message: Any) -> None:
+        """Keep an item that needs a subject not seen yet, until the tick horizon passes its
+        time: by then everything older has been read and applied (what it needs, if it
+        exists, was created by something older), exactly what replay would have seen."""
+        record = Stored(state=None, partition=message.partition,
+                        marks=dict(stored.marks) if stored else {},
+                        parked=list(stored.parked or ()) if stored else [])
+        record.marks[mark[0]] = mark[1]
+        assert record.parked is not None
+        record.parked.append(
+            (*mark, item, reason, message.topic, message.partition, message.offset)
+        )
+        t = _time_of(item)
+        record.due = t if stored is None or stored.due is None else min(stored.due, t)
+        self._overlay[key] = record
+        self._partitions[key] = message.partition
+
+    async def _unpark(self, key: str, parked: list[tuple[Any, ...]], partition: int) -> None:
+        """The subject exists now: apply what waited for it, oldest first."""
+        waiting = sorted(parked, key=lambda p: _time_of(p[2]))
+        for origin, seq, item, _reason, topic, part, offset in waiting:
+            current = self._get(key)
+            step = self._engine.apply(key, current.state if current else None, item)
+            if step.rejected:
+                source = _Source(topic, part, offset, key.encode())
+                await self._dead_letter(item, step.rejected, source)
+                continue
+            await self._outputs(step, f"p{origin}", seq)
+            self._keep(key, current, step, partition, (origin, seq) if step.changed else None)
+
+    async def _dead_letter(self, item: Any, reason: str, message: Any) -> None:
+        # The letter carries the contract event, whichever topic brought it here.
+        event = getattr(item, "event", item)
+        value = dumps(event).encode() if isinstance(event, Event) else None
+        await self._dead.send(message, "rejected", reason, value=value)
 
     async def _outputs(self, step: Step, origin: str, seq: int) -> None:
         """Hand a step's alerts and derived updates to the producer (acks awaited per batch).
@@ -293,6 +330,22 @@ def _table_writer(table: Any) -> Callable[[bytes, Stored | None, int], None]:
             partitions[raw] = partition
 
     return write
+
+
+class _Source(NamedTuple):
+    """Where a parked item was read: what its dead letter's headers name."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes = b""
+
+
+def _time_of(item: Any) -> float:
+    """Event time of an update or event (epoch seconds)."""
+    t = getattr(item, "t", None)
+    return float(t) if t is not None else float(item.occurred_at.timestamp())
 
 
 def _alert_bytes(alert: Alert) -> bytes:
