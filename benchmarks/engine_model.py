@@ -46,8 +46,7 @@ class EngineModel:
         self.applied += 1
         if step.rejected or not step.changed or step.state is None:
             return step.derived
-        marks = dict(stored.marks) if stored else {}
-        marks["e0"] = offset
+        marks = stored.marked("e0", offset) if stored else ("e0", offset)
         record = Stored(state=step.state, partition=0, marks=marks, due=step.next_due)
         self.states[raw] = record
         self.record_bytes += len(encode_stored(record))

@@ -71,7 +71,9 @@ class Stored:
 
     state: Any
     partition: int
-    marks: dict[str, int] = field(default_factory=dict)
+    #: Flat (source, offset, source, offset, ...): a tuple takes a third of a dict's bytes,
+    #: and a subject hears from only a few sources.
+    marks: tuple[Any, ...] = ()
     #: The next deadline (epoch seconds): rebuilds the due index after recovery.
     due: float | None = None
     #: Items read before the subject they need (a reply before its post, which another
@@ -80,7 +82,19 @@ class Stored:
     parked: list[tuple[Any, ...]] | None = None
 
     def seen(self, source: str, offset: int) -> bool:
-        return self.marks.get(source, -1) >= offset
+        marks = self.marks
+        for i in range(0, len(marks), 2):
+            if marks[i] == source:
+                return bool(marks[i + 1] >= offset)
+        return False
+
+    def marked(self, source: str, offset: int) -> tuple[Any, ...]:
+        """The marks with ``source`` absorbed up to ``offset``."""
+        marks = self.marks
+        for i in range(0, len(marks), 2):
+            if marks[i] == source:
+                return (*marks[:i + 1], offset, *marks[i + 2:])
+        return (*marks, source, offset)
 
 
 def encode_stored(value: Stored) -> bytes:

@@ -199,9 +199,8 @@ class SubjectBatches:
         time: by then everything older has been read and applied (what it needs, if it
         exists, was created by something older), exactly what replay would have seen."""
         record = Stored(state=None, partition=message.partition,
-                        marks=dict(stored.marks) if stored else {},
+                        marks=stored.marked(*mark) if stored else mark,
                         parked=list(stored.parked or ()) if stored else [])
-        record.marks[mark[0]] = mark[1]
         assert record.parked is not None
         record.parked.append(
             (*mark, item, reason, message.topic, message.partition, message.offset)
@@ -272,9 +271,9 @@ class SubjectBatches:
                 self._partitions[key] = partition
             return
         record = Stored(state=step.state, partition=partition,
-                        marks=dict(stored.marks) if stored else {})
+                        marks=stored.marks if stored else ())
         if mark is not None:
-            record.marks[mark[0]] = mark[1]
+            record.marks = record.marked(*mark)
         record.due = step.next_due
         self._overlay[key] = record
         self._partitions[key] = partition

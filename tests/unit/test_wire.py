@@ -46,3 +46,4 @@ def test_ticks_and_unknown_types() -> None:
     assert wire.loads(wire.dumps(("tick", 1795639375.25))) == ("tick", 1795639375.25)
     with pytest.raises(TypeError, match="updates topic"):
         wire.dumps(("derived", "x", 0, object()))
+
