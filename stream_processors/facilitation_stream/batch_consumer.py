@@ -34,6 +34,7 @@ class BatchConsumer(kafka_driver.Consumer):
         consumer_stopped = self._stopped.is_set
         fetcher_stopped = fetcher._stopped.is_set
         read_offset = self._read_offset
+        unacked = self._unacked_messages.add
         acks_enabled_for = app.topics.acks_enabled_for
         try:
             while not (consumer_stopped() or fetcher_stopped()):
@@ -50,7 +51,9 @@ class BatchConsumer(kafka_driver.Consumer):
                         await self._add_gap(tp, last + 1, offset)
                     read_offset[tp] = offset
                     if message.topic in app.batch_topics:
-                        self.track_message(message)
+                        # What track_message does, minus Faust's per-message sensor calls
+                        # (the worker keeps its own metrics): a rebalance waits for it.
+                        unacked(message)
                         batch.append(message)
                     else:
                         await self.wait_first(self.callback(message), self.suspend_flow.wait())
