@@ -114,12 +114,7 @@ class Replayer:
         state, changes = learners.active(
             states.get(key), course_id, learner_id, t, rules, states.get(course), out
         )
-        states[key] = state
-        due = state.due
-        if due != INF:
-            self.index.schedule(key, due)
-            if due < self._next:
-                self._next = due
+        self._store(key, state)
         if changes:
             if changes & learners.NEW_DAY:
                 states[course] = course_change(states.get(course), course_id, COURSE_ACTIVE_DAY, t)
@@ -165,14 +160,18 @@ class Replayer:
         if state is None:
             states.pop(key, None)
         else:
-            states[key] = state
-            due = state.due
-            if due != INF:
-                self.index.schedule(key, due)
-                if due < self._next:
-                    self._next = due
+            self._store(key, state)
         if outputs:
             self._emit(outputs)
+
+    def _store(self, key: str, state: Any) -> None:
+        """Keep a subject's new state and make sure its next deadline will be ticked."""
+        self.states[key] = state
+        due = state.due
+        if due != INF:
+            self.index.schedule(key, due)
+            if due < self._next:
+                self._next = due
 
     def _emit(self, outputs: Iterable[Output]) -> None:
         for output in outputs:

@@ -146,28 +146,22 @@ def _action(
     threads: ThreadIndex | None,
 ) -> Event:
     """A vote or a deletion: the post it touches, its thread, and (votes) whether undone."""
-    extra = {"undo": bool(post.data.get("undo_vote"))} if cls is PostVoted else {}
-    return cls(
-        event_id=post.event_id(event_type),
-        occurred_at=post.at,
-        course_id=post.course_id,
-        actor=post.actor,
-        post_id=post.post_id,
-        thread_id=_thread_of(post, kind, threads),
-        post_kind=kind,
-        **extra,
-    )
+    fields = _on_post(post, event_type)
+    if cls is PostVoted:
+        fields["undo"] = bool(post.data.get("undo_vote"))
+    return cls(**fields, thread_id=_thread_of(post, kind, threads), post_kind=kind)
 
 
 def _view(post: _Post, event_type: str, threads: ThreadIndex | None) -> Event:
-    return PostViewed(
-        event_id=post.event_id(event_type),
-        occurred_at=post.at,
-        course_id=post.course_id,
-        actor=post.actor,
-        post_id=post.post_id,
-        thread_id=post.post_id,
-    )
+    return PostViewed(**_on_post(post, event_type), thread_id=post.post_id)
+
+
+def _on_post(post: _Post, event_type: str) -> dict[str, Any]:
+    """The fields every event about one forum post shares."""
+    return {
+        "event_id": post.event_id(event_type), "occurred_at": post.at,
+        "course_id": post.course_id, "actor": post.actor, "post_id": post.post_id,
+    }
 
 
 class ActorActivity:
