@@ -21,7 +21,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _PLAIN = (str, int, float, bool, type(None))
 #: Tags of flattened values: every tuple on the wire is one of these.
-_OBJECT, _TIME, _ROLE, _UPDATE, _TUPLE, _FROZENSET = range(6)
+_OBJECT, _TIME, _ROLE, _UPDATE = range(4)
 
 _CLASSES: tuple[type, ...] = (*REGISTRY.values(), Actor)
 _INDEX = {cls: i for i, cls in enumerate(_CLASSES)}
@@ -41,10 +41,6 @@ def _flat(value: Any) -> Any:
         return (_UPDATE, value.key, value.op, _flat(value.event), value.t)
     if kind is datetime and value.tzinfo is UTC:
         return (_TIME, (value - _EPOCH) // _MICROSECOND)  # exact, unlike a float timestamp
-    if kind is tuple:
-        return (_TUPLE, *[_flat(v) for v in value])
-    if kind is frozenset:
-        return (_FROZENSET, *[_flat(v) for v in value])
     raise TypeError(f"cannot put a {kind.__name__} on the updates topic")
 
 
@@ -65,11 +61,7 @@ def _rebuilt(value: Any) -> Any:
         return _EPOCH + value[1] * _MICROSECOND
     if tag == _ROLE:
         return Role(value[1])
-    if tag == _UPDATE:
-        return Update(value[1], value[2], _rebuilt(value[3]), value[4])
-    if tag == _TUPLE:
-        return tuple(_rebuilt(v) for v in value[1:])
-    return frozenset(_rebuilt(v) for v in value[1:])
+    return Update(value[1], value[2], _rebuilt(value[3]), value[4])
 
 
 def dumps(message: tuple[Any, ...]) -> bytes:
