@@ -1,10 +1,15 @@
 """The due index: which subjects need a tick, and when.
 
-One entry per subject: the earliest time its state says something may become due. A heap
-with lazy cancellation: rescheduling later leaves the old entry in place and it is skipped
-(or re-armed by the subject's tick) when popped; rescheduling earlier pushes a new entry.
-``pop_due(now)`` touches only entries due at or before ``now``, so the cost of a tick grows
-with the number of due items, never with the number of tracked learners or threads.
+One entry per subject: the earliest time its state says something may become due. Keys
+are kept in buckets per due time with a heap of the distinct times, because many subjects
+share one: every learner's daily dropout evaluation falls on the pack's hour, and a heap
+of (time, key) pairs would then order them by comparing long keys (3 µs a pop at 400k
+entries, against well under 1 µs here). Lazy cancellation: rescheduling later leaves the
+old entry in place and it is skipped (or re-armed by the subject's tick) when popped;
+rescheduling earlier adds a new entry. ``pop_due(now)`` touches only entries due at or
+before ``now``, so the cost of a tick grows with the number of due items, never with the
+number of tracked learners or threads. Keys due at the same time come out in the order
+they were scheduled.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from collections.abc import Iterator
 
 
 class DueIndex:
-    __slots__ = ("_heap", "_scheduled")
+    __slots__ = ("_buckets", "_scheduled", "_times")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, str]] = []
+        self._times: list[float] = []  # a heap of the distinct due times in ``_buckets``
+        self._buckets: dict[float, list[str]] = {}
         self._scheduled: dict[str, float] = {}
 
     def __len__(self) -> int:
@@ -31,14 +37,27 @@ class DueIndex:
         current = self._scheduled.get(key)
         if current is None or due < current:
             self._scheduled[key] = due
-            heapq.heappush(self._heap, (due, key))
+            bucket = self._buckets.get(due)
+            if bucket is None:
+                self._buckets[due] = [key]
+                heapq.heappush(self._times, due)
+            else:
+                bucket.append(key)
 
     def next_due(self) -> float:
         """The earliest scheduled time (``inf`` when nothing is scheduled)."""
-        heap, scheduled = self._heap, self._scheduled
-        while heap and scheduled.get(heap[0][1]) != heap[0][0]:
-            heapq.heappop(heap)  # stale: rescheduled earlier or already popped
-        return heap[0][0] if heap else math.inf
+        times, buckets, scheduled = self._times, self._buckets, self._scheduled
+        while times:
+            due = times[0]
+            bucket = buckets[due]
+            for i, key in enumerate(bucket):
+                if scheduled.get(key) == due:
+                    if i:
+                        del bucket[:i]  # drop the stale front once, not on every call
+                    return due
+            heapq.heappop(times)  # every entry is stale: rescheduled earlier or popped
+            del buckets[due]
+        return math.inf
 
     def pop_due(self, now: float) -> Iterator[tuple[float, str]]:
         """Yield ``(due, key)`` for every live entry due at or before ``now``, earliest first.
@@ -46,9 +65,20 @@ class DueIndex:
         A key popped here is no longer scheduled; the caller ticks the subject and
         schedules its next due time (which may be popped again in the same call).
         """
-        heap, scheduled = self._heap, self._scheduled
-        while heap and heap[0][0] <= now:
-            due, key = heapq.heappop(heap)
-            if scheduled.get(key) == due:
-                del scheduled[key]
-                yield due, key
+        times, buckets, scheduled = self._times, self._buckets, self._scheduled
+        while times and times[0] <= now:
+            due = heapq.heappop(times)
+            bucket = buckets[due]
+            i = 0
+            try:
+                while i < len(bucket):  # the caller may add to this bucket while we yield
+                    key = bucket[i]
+                    i += 1
+                    if scheduled.get(key) == due:
+                        del scheduled[key]
+                        yield due, key
+            finally:
+                del buckets[due]
+                if i < len(bucket):  # the caller stopped early: keep the rest scheduled
+                    buckets[due] = bucket[i:]
+                    heapq.heappush(times, due)

@@ -110,9 +110,12 @@ class Replayer:
             return
         key = learner_key(course_id, learner_id)
         states = self.states
+        state = states.get(key)
+        if state is not None and learners.again_today(state, t, rules):
+            return  # the state changed in place, its due time did not
         out: list[Output] = []
         state, changes = learners.active(
-            states.get(key), course_id, learner_id, t, rules, states.get(course), out
+            state, course_id, learner_id, t, rules, states.get(course), out
         )
         self._store(key, state)
         if changes:

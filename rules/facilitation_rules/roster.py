@@ -168,10 +168,7 @@ def parse_roster(data: Any, source: str = "roster") -> Roster:
     problems += [f"tutors: duplicate id {d!r}" for d in dupes]
     routing = data.get("routing") or {}
     default = _policy(routing.get("default") or {}, RoutingPolicy())
-    rules = {
-        name: _policy(raw, default)
-        for name, raw in (routing.get("rules") or {}).items()
-    }
+    rules = {name: _policy(raw, default) for name, raw in (routing.get("rules") or {}).items()}
     fatigue = _fatigue(data.get("fatigue") or {}, problems)
     if problems:
         raise RosterError(f"{source}: invalid roster:\n  " + "\n  ".join(problems))
@@ -243,8 +240,11 @@ def _tutor(raw: dict[str, Any], where: str, problems: list[str]) -> Tutor:
 def _policy(raw: dict[str, Any], base: RoutingPolicy) -> RoutingPolicy:
     hours = raw.get("escalate_after_hours", "inherit")
     escalate = (
-        base.escalate_after if hours == "inherit"
-        else None if hours is None else timedelta(hours=float(hours))
+        base.escalate_after
+        if hours == "inherit"
+        else None
+        if hours is None
+        else timedelta(hours=float(hours))
     )
     within = raw.get("on_shift_within_hours", "inherit")
     return RoutingPolicy(
@@ -253,8 +253,11 @@ def _policy(raw: dict[str, Any], base: RoutingPolicy) -> RoutingPolicy:
         match_cohort=bool(raw.get("match_cohort", base.match_cohort)),
         escalate_after=escalate,
         on_shift_within=(
-            base.on_shift_within if within == "inherit"
-            else None if within is None else timedelta(hours=float(within))
+            base.on_shift_within
+            if within == "inherit"
+            else None
+            if within is None
+            else timedelta(hours=float(within))
         ),
     )
 
@@ -263,8 +266,10 @@ def _fatigue(raw: dict[str, Any], problems: list[str]) -> FatigueConfig:
     base = FatigueConfig()
     quiet: Shift | None = base.quiet_hours
     if "quiet_hours" in raw:
-        quiet = None if raw["quiet_hours"] is None else _span(
-            raw["quiet_hours"], "fatigue.quiet_hours", problems
+        quiet = (
+            None
+            if raw["quiet_hours"] is None
+            else _span(raw["quiet_hours"], "fatigue.quiet_hours", problems)
         )
     return FatigueConfig(
         max_per_hour=raw.get("max_per_hour", base.max_per_hour),

@@ -102,9 +102,7 @@ def assign(
     if policy.match_cohort and (request.cohort or request.section):
         tags = {f"cohort:{request.cohort}", f"section:{request.section}"}
         pool = _narrow(pool, [t for t in pool if t.areas & tags], "cohort", notes)
-    pool = _narrow(
-        pool, [t for t in pool if _open(loads, t) < t.capacity], "under capacity", notes
-    )
+    pool = _narrow(pool, [t for t in pool if _open(loads, t) < t.capacity], "under capacity", notes)
     on_shift = [t for t in pool if t.on_shift(now)]
     window = policy.on_shift_within
     if window is not None and request.severity != "urgent":
@@ -213,7 +211,11 @@ def redistribute(
     for nudge_id, request in requests:
         try:
             decision = assign(
-                roster, request, now, loads=current, exclude=frozenset({away_tutor}),
+                roster,
+                request,
+                now,
+                loads=current,
+                exclude=frozenset({away_tutor}),
                 policy=_without_affinity(roster.policy_for(request.rule)),
             )
         except NoTutor:

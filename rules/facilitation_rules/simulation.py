@@ -33,9 +33,12 @@ LEARNER_THREADS = 450
 PEER_REPLY_SHARE = 0.42  # threads a peer answers
 UTC_OFFSETS = (-8, -6, -5, -3, 0, 1, 1, 2, 3, 5.5, 7, 8, 9, 10)
 TITLES = (
-    "Question about the week {w} quiz", "Can't open the week {w} reading",
-    "Sharing my notes on week {w}", "Is the week {w} deadline firm?",
-    "Confused by the example in unit {w}", "Introductions: hello from a new learner",
+    "Question about the week {w} quiz",
+    "Can't open the week {w} reading",
+    "Sharing my notes on week {w}",
+    "Is the week {w} deadline firm?",
+    "Confused by the example in unit {w}",
+    "Introductions: hello from a new learner",
 )
 
 
@@ -76,23 +79,36 @@ def generate_course(seed: int = 1) -> Course:
         join_day = 0 if rng.random() < 0.7 else rng.randrange(0, 28)
         joined[learner] = START + timedelta(days=join_day, hours=rng.uniform(0, 24))
         # Dropout weeks: a long tail after an early cliff; finishers stay to week 13.
-        last_week[learner] = WEEKS - 1 if i in finishers else min(
-            WEEKS - 2, int(rng.expovariate(1 / 2.2)) + join_day // 7
+        last_week[learner] = (
+            WEEKS - 1
+            if i in finishers
+            else min(WEEKS - 2, int(rng.expovariate(1 / 2.2)) + join_day // 7)
         )
-        course.events.append(EnrollmentActivated(
-            event_id=f"enrol-{learner}", occurred_at=joined[learner], course_id=COURSE_ID,
-            actor=Actor(user_id=learner), learner_id=learner,
-        ))
+        course.events.append(
+            EnrollmentActivated(
+                event_id=f"enrol-{learner}",
+                occurred_at=joined[learner],
+                course_id=COURSE_ID,
+                actor=Actor(user_id=learner),
+                learner_id=learner,
+            )
+        )
     course.active_to_end = len(finishers)
     for learner in course.learners:
         for week in range((joined[learner] - START).days // 7, last_week[learner] + 1):
             for k in range(rng.randint(2, 5)):
                 day = START + timedelta(weeks=week, days=rng.randrange(7))
                 at = max(_local_daytime(rng, day, offsets[learner]), joined[learner])
-                course.events.append(ActivityRecorded(
-                    event_id=f"act-{learner}-{week}-{k}", occurred_at=at, course_id=COURSE_ID,
-                    actor=Actor(user_id=learner), learner_id=learner, activity_kind="page_view",
-                ))
+                course.events.append(
+                    ActivityRecorded(
+                        event_id=f"act-{learner}-{week}-{k}",
+                        occurred_at=at,
+                        course_id=COURSE_ID,
+                        actor=Actor(user_id=learner),
+                        learner_id=learner,
+                        activity_kind="page_view",
+                    )
+                )
     _posts(rng, course, joined, last_week, offsets, end)
     course.events.sort(key=lambda e: (e.occurred_at, e.event_id))
     return course
@@ -108,8 +124,9 @@ def _posts(
 ) -> None:
     # Posting propensity is skewed: a few learners post a lot, many post once or never.
     weights = {x: rng.paretovariate(1.6) * (1 + last_week[x]) for x in course.learners}
-    posters = rng.choices(course.learners, weights=[weights[x] for x in course.learners],
-                          k=LEARNER_THREADS)
+    posters = rng.choices(
+        course.learners, weights=[weights[x] for x in course.learners], k=LEARNER_THREADS
+    )
     for n, author in enumerate(posters):
         first = (joined[author] - START).days // 7
         week = rng.randint(first, max(first, last_week[author]))
@@ -119,8 +136,11 @@ def _posts(
         title = rng.choice(TITLES).format(w=week + 1)
         _post(course, thread, thread, author, at, None, title, "thread")
         if rng.random() < PEER_REPLY_SHARE:
-            peers = [x for x in course.learners
-                     if x != author and last_week[x] >= week and joined[x] < at]
+            peers = [
+                x
+                for x in course.learners
+                if x != author and last_week[x] >= week and joined[x] < at
+            ]
             if peers:
                 peer = rng.choice(peers)
                 # Peer replies: median about 7 h, some well after a day.
@@ -130,14 +150,29 @@ def _posts(
 
 
 def _post(
-    course: Course, post_id: str, thread: str, author: str, at: datetime,
-    parent: str | None, title: str, kind: str,
+    course: Course,
+    post_id: str,
+    thread: str,
+    author: str,
+    at: datetime,
+    parent: str | None,
+    title: str,
+    kind: str,
 ) -> None:
     course.posts.append(SimPost(post_id, thread, author, at, parent))
-    course.events.append(PostCreated(
-        event_id=f"post-{post_id}", occurred_at=at, course_id=COURSE_ID,
-        actor=Actor(user_id=author, role=Role.LEARNER), post_id=post_id, thread_id=thread,
-        parent_post_id=parent, post_kind=kind,  # type: ignore[arg-type]
-        title=title, body_excerpt="", word_count=40,
-        url=f"https://lms.example.org/courses/{COURSE_ID}/discussion/forum/threads/{thread}",
-    ))
+    course.events.append(
+        PostCreated(
+            event_id=f"post-{post_id}",
+            occurred_at=at,
+            course_id=COURSE_ID,
+            actor=Actor(user_id=author, role=Role.LEARNER),
+            post_id=post_id,
+            thread_id=thread,
+            parent_post_id=parent,
+            post_kind=kind,  # type: ignore[arg-type]
+            title=title,
+            body_excerpt="",
+            word_count=40,
+            url=f"https://lms.example.org/courses/{COURSE_ID}/discussion/forum/threads/{thread}",
+        )
+    )

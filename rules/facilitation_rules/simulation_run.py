@@ -65,8 +65,16 @@ class _Post:
 
 
 class Simulation:
-    def __init__(self, course: Course, roster: Roster, rules: CourseRules, *, engine: bool,
-                 seed: int, model: TutorModel | None = None) -> None:
+    def __init__(
+        self,
+        course: Course,
+        roster: Roster,
+        rules: CourseRules,
+        *,
+        engine: bool,
+        seed: int,
+        model: TutorModel | None = None,
+    ) -> None:
         self.course, self.roster, self.engine = course, roster, engine
         self.model = model or TutorModel()
         self.rng = random.Random(seed * 7919)  # same tutors, same habits in both runs
@@ -143,9 +151,12 @@ class Simulation:
         post = self.posts[post_id]
         self.tutor_replies += 1
         reply = PostCreated(
-            event_id=f"tutor-reply-{self.tutor_replies}", occurred_at=at,
-            course_id=self.course.events[0].course_id, actor=Actor(user_id=tutor, role=Role.TUTOR),
-            post_id=f"{post_id}-t{self.tutor_replies}", thread_id=post.thread_id,
+            event_id=f"tutor-reply-{self.tutor_replies}",
+            occurred_at=at,
+            course_id=self.course.events[0].course_id,
+            actor=Actor(user_id=tutor, role=Role.TUTOR),
+            post_id=f"{post_id}-t{self.tutor_replies}",
+            thread_id=post.thread_id,
             parent_post_id=post_id,
             post_kind="response" if post_id == post.thread_id else "comment",
         )
@@ -165,8 +176,9 @@ class Simulation:
                 t = tutor.next_shift_start(t) + timedelta(minutes=self.rng.uniform(5, 40))
 
     def _browse(self, tutor: str, at: datetime) -> None:
-        page = sorted(self.thread_activity, key=self.thread_activity.__getitem__,
-                      reverse=True)[: self.model.browse_page]
+        page = sorted(self.thread_activity, key=self.thread_activity.__getitem__, reverse=True)[
+            : self.model.browse_page
+        ]
         replies = 0
         for thread in page:
             for post_id in self.thread_posts[thread]:
@@ -196,7 +208,7 @@ class Simulation:
 
     def _drain(self, now: datetime) -> None:
         alerts = self.replayer.alerts
-        batch = alerts[self.alerts_seen:]
+        batch = alerts[self.alerts_seen :]
         self.alerts_seen = len(alerts)
         # A breach supersedes its warning at the same instant: take the new alert in before
         # the old one's resolve, so the nudge stays open instead of closing and reopening.
@@ -228,10 +240,17 @@ class Simulation:
         self.cursor += 1
         loads = self._loads(now)
         thread = str(alert.details.get("thread_id") or "")
-        affinity = [t for t in (self.affinity.get(thread), self.affinity.get(alert.learner_id))
-                    if t]
-        decision = assign(self.roster, Request.from_alert(alert), now, loads=loads,
-                          affinity=affinity, cursor=self.cursor)
+        affinity = [
+            t for t in (self.affinity.get(thread), self.affinity.get(alert.learner_id)) if t
+        ]
+        decision = assign(
+            self.roster,
+            Request.from_alert(alert),
+            now,
+            loads=loads,
+            affinity=affinity,
+            cursor=self.cursor,
+        )
         nudge = _Nudge(len(self.nudges), decision.tutor_id, alert.learner_id)
         self.nudges.append(nudge)
         self.open_by_learner[alert.learner_id] = nudge
@@ -247,8 +266,13 @@ class Simulation:
 
     def _reroute(self, nudge: _Nudge, alert: Alert, now: datetime) -> None:
         """A time-critical alert merged into a nudge held by an off-shift tutor moves it."""
-        decision = assign(self.roster, Request.from_alert(alert), now,
-                          loads=self._loads(now), exclude=frozenset({nudge.tutor}))
+        decision = assign(
+            self.roster,
+            Request.from_alert(alert),
+            now,
+            loads=self._loads(now),
+            exclude=frozenset({nudge.tutor}),
+        )
         self.open_count[nudge.tutor] -= 1
         nudge.tutor = decision.tutor_id
         self.open_count[nudge.tutor] += 1
@@ -307,7 +331,14 @@ class Simulation:
         }
 
 
-def simulate(roster: Roster, rules: CourseRules, *, engine: bool = True, seed: int = 1,
-             model: TutorModel | None = None) -> dict[str, Any]:
-    return Simulation(generate_course(seed), roster, rules, engine=engine, seed=seed,
-                      model=model).run()
+def simulate(
+    roster: Roster,
+    rules: CourseRules,
+    *,
+    engine: bool = True,
+    seed: int = 1,
+    model: TutorModel | None = None,
+) -> dict[str, Any]:
+    return Simulation(
+        generate_course(seed), roster, rules, engine=engine, seed=seed, model=model
+    ).run()

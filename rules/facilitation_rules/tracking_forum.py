@@ -159,8 +159,11 @@ def _view(post: _Post, event_type: str, threads: ThreadIndex | None) -> Event:
 def _on_post(post: _Post, event_type: str) -> dict[str, Any]:
     """The fields every event about one forum post shares."""
     return {
-        "event_id": post.event_id(event_type), "occurred_at": post.at,
-        "course_id": post.course_id, "actor": post.actor, "post_id": post.post_id,
+        "event_id": post.event_id(event_type),
+        "occurred_at": post.at,
+        "course_id": post.course_id,
+        "actor": post.actor,
+        "post_id": post.post_id,
     }
 
 

@@ -85,8 +85,14 @@ def comment(
 
 
 def _reply(
-    kind: PostKind, h: float, user: str, post_id: str, thread_id: str, parent: str,
-    role: Role, course: str,
+    kind: PostKind,
+    h: float,
+    user: str,
+    post_id: str,
+    thread_id: str,
+    parent: str,
+    role: Role,
+    course: str,
 ) -> PostCreated:
     return PostCreated(
         event_id=_id("e"),

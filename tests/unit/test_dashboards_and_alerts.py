@@ -34,8 +34,9 @@ NAME = re.compile(r"\bfacilitation_[a-zA-Z0-9_:]*")
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dashboards_generate",
-                                                  ROOT / "dashboards" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "dashboards_generate", ROOT / "dashboards" / "generate.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -47,8 +48,9 @@ def catalog_series_names() -> set[str]:
     registry = CollectorRegistry()
     Metrics(registry)
     XBlockMetrics(registry)
-    return {family.name + suffix for family in registry.collect()
-            for suffix in SUFFIXES[family.type]}
+    return {
+        family.name + suffix for family in registry.collect() for suffix in SUFFIXES[family.type]
+    }
 
 
 def _dashboard_queries(node: object) -> Iterator[str]:
@@ -79,7 +81,8 @@ def test_dashboard_queries_use_catalog_metrics(dashboard: str) -> None:
     known = catalog_series_names()
     data = json.loads((ROOT / "dashboards" / dashboard).read_text())
     queries = list(_dashboard_queries(data["panels"])) + list(
-        _dashboard_queries(data["templating"]))
+        _dashboard_queries(data["templating"])
+    )
     used = {name for query in queries for name in NAME.findall(query)}
     assert len(used) >= 8
     assert used <= known, f"not in the catalog: {sorted(used - known)}"
@@ -114,14 +117,19 @@ def _promtool() -> str:
 
 
 def test_promtool_checks_the_rules() -> None:
-    result = subprocess.run([_promtool(), "check", "rules", str(ALERTS)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [_promtool(), "check", "rules", str(ALERTS)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_promtool_unit_tests_pass() -> None:
-    result = subprocess.run([_promtool(), "test", "rules", str(ALERT_TESTS)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [_promtool(), "test", "rules", str(ALERT_TESTS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

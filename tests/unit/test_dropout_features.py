@@ -78,3 +78,38 @@ def test_every_learner_gets_a_score_in_range_and_at_least_one_reason(days, gap):
     assert 0.0 <= dropout.score(vector, CFG.intercept, CFG.weights) <= 1.0
     reasons = dropout.reasons(f, vector, CFG.weights, CFG.reference, CFG.max_reasons)
     assert 1 <= len(reasons) <= CFG.max_reasons
+
+
+@given(
+    days=st.sets(st.integers(min_value=0, max_value=120), max_size=40),
+    since=st.floats(min_value=0, max_value=60),
+    counts=st.tuples(*[st.integers(min_value=0, max_value=30)] * 3),
+    cohort_weight=st.sampled_from([0.0, 0.25, -0.5]),
+    with_cohort=st.booleans(),
+)
+def test_quick_logit_is_the_same_float_as_the_full_assessment(
+    days, since, counts, cohort_weight, with_cohort
+):
+    from dataclasses import replace
+
+    from facilitation_rules.detectors import learner_risk
+    from facilitation_rules.state import ActiveDays
+
+    rules = load_pack().rules
+    weights = {**rules.dropout.weights, "cohort": cohort_weight}
+    rules = replace(rules, dropout=replace(rules.dropout, weights=weights))
+    state = LearnerState(course_id="c", learner_id="ann")
+    state.days = ActiveDays(days)
+    state.posts, state.reflections, state.replies_received = counts
+    at = (max(days, default=0) + since) * DAY
+    if days:
+        state.last_active = max(days) * DAY + 3600.0
+    cohort = None
+    if with_cohort:
+        cohort = CourseState(course_id="c")
+        cohort.learners = 3
+        cohort.active_by_day = {d: 1 + d % 3 for d in range(0, 130, 2)}
+    full = learner_risk.assess(state, at, rules, cohort)
+    z, recent = learner_risk.quick_logit(state, at, rules, cohort)
+    assert z == full.logit  # exactly: the alert decision must not depend on the path
+    assert recent == full.features.active_recent

@@ -85,8 +85,10 @@ def test_fit_keeps_the_signs_that_make_reasons_true():
     for i in range(400):
         recency, posts = rng.random() * 4, rng.random()
         y = int(rng.random() < 1 / (1 + math.exp(-(2 * recency - 4 + 2 * posts))))
-        x = [recency if f == "recency" else posts if f == "posts" else rng.random()
-             for f in dropout.FEATURES]
+        x = [
+            recency if f == "recency" else posts if f == "posts" else rng.random()
+            for f in dropout.FEATURES
+        ]
         data.append(derive.Example(f"c{i % 3}", str(i), x, y, recency * 7, 0, 0))
     _, free = derive.fit_model(data, 1.0, constrained=False)
     _, weights = derive.fit_model(data, 1.0)
@@ -128,12 +130,12 @@ def test_events_through_the_learners_cli_score_like_the_script(tmp_path, capsys)
     export.write_text(capsys.readouterr().out)
     rows = {r["learner_id"]: r for r in csv.DictReader(export.open())}
     cfg = load_pack().rules.dropout
-    examples = derive.examples(daily, {c: [d] for c, d in cut.items()}, 10, cfg.window_days,
-                               labels)
+    examples = derive.examples(daily, {c: [d] for c, d in cut.items()}, 10, cfg.window_days, labels)
     assert len(rows) == len(examples)
     for e in examples:  # the same features and weights, so the same score
-        expected = dropout.score(dict(zip(dropout.FEATURES, e.x, strict=True)), cfg.intercept,
-                                 cfg.weights)
+        expected = dropout.score(
+            dict(zip(dropout.FEATURES, e.x, strict=True)), cfg.intercept, cfg.weights
+        )
         assert float(rows[e.learner]["risk_score"]) == pytest.approx(expected, abs=5e-4)
     with redirect_stdout(io.StringIO()) as table:
         derive.main(["--check-export", str(export), "--labels", str(out / "labels.csv")])

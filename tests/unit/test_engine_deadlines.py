@@ -22,6 +22,23 @@ def test_due_index_pops_only_what_is_due_earliest_first_with_lazy_rescheduling()
     assert index.next_due() == float("inf") and len(index) == 0
 
 
+def test_due_index_keeps_schedule_order_within_a_time_and_survives_an_early_stop():
+    index = DueIndex()
+    for key in ("z", "a", "m"):
+        index.schedule(key, 5.0)  # many subjects share a due time (the daily evaluation)
+    popped = index.pop_due(5.0)
+    assert next(popped) == (5.0, "z")
+    popped.close()  # the caller stopped early: the rest stays scheduled
+    assert index.next_due() == 5.0 and len(index) == 2
+    seen = []
+    for due, key in index.pop_due(10.0):
+        seen.append((due, key))
+        if key == "a":
+            index.schedule("q", 5.0)  # scheduled while its time is being popped
+    assert seen == [(5.0, "a"), (5.0, "m"), (5.0, "q")]
+    assert index.next_due() == float("inf")
+
+
 def ts(*args: int) -> float:
     return datetime(*args, tzinfo=UTC).timestamp()
 

@@ -76,6 +76,17 @@ def test_went_quiet_fires_after_the_gap_with_the_last_activity_as_episode():
     assert quiet[0].alert_id == quiet[1].alert_id
 
 
+def test_later_activity_on_the_same_day_moves_went_quiet_past_it():
+    # the second activity takes the same-day fast path (``again_today``): only last_active
+    # moves, the earlier due time is a lower bound the tick corrects
+    _, alerts = run(
+        [activity(h, "ann") for h in (0, 24, 25, 43)],
+        replace(DEFAULT, silent=replace(DEFAULT.silent, never_posted_days=None)),
+    )
+    quiet = [a for a in alerts if a.rule == "silent_learner.went_quiet"]
+    assert [(a.action, a.fired_at) for a in quiet] == [("fire", at(43 + 240))]
+
+
 def test_dropout_risk_fires_for_a_fading_learner_with_plain_reasons_and_resolves():
     # active on 5 days, then gone: on the KDD Cup 2015 fit (docs/dropout-risk.md) the risk
     # crosses the threshold after about 12 days away (a learner of 14 straight days would not)

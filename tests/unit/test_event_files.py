@@ -95,10 +95,22 @@ def test_a_broken_document_is_reported_once(tmp_path: Path) -> None:
 def _contract_events() -> list:
     at = datetime(2024, 3, 4, 9, tzinfo=UTC)
     return [
-        PostCreated(event_id="p1", occurred_at=at, course_id="course-v1:A+B+C",
-                    actor=Actor(user_id="1"), post_id="T1", thread_id="T1"),
-        ReflectionSubmitted(event_id="r1", occurred_at=at, course_id="course-v1:A+B+C",
-                            actor=Actor(user_id="2"), reflection_id="rf", prompt_id="pr"),
+        PostCreated(
+            event_id="p1",
+            occurred_at=at,
+            course_id="course-v1:A+B+C",
+            actor=Actor(user_id="1"),
+            post_id="T1",
+            thread_id="T1",
+        ),
+        ReflectionSubmitted(
+            event_id="r1",
+            occurred_at=at,
+            course_id="course-v1:A+B+C",
+            actor=Actor(user_id="2"),
+            reflection_id="rf",
+            prompt_id="pr",
+        ),
     ]
 
 

@@ -31,15 +31,24 @@ Manifest = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def tools() -> Path:
-    result = subprocess.run([str(ROOT / "scripts" / "install-helm-tools.sh")],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "install-helm-tools.sh")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     return Path(result.stdout.strip().splitlines()[-1])
 
 
 def _helm(tools: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(tools / "helm"), *args], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "HELM_CACHE_HOME": "/tmp/helm-cache"})
+    return subprocess.run(
+        [str(tools / "helm"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HELM_CACHE_HOME": "/tmp/helm-cache"},
+    )
 
 
 def _render_text(tools: Path, *args: str) -> str:
@@ -76,8 +85,9 @@ VALUE_SETS = {"default": (), "all-options": ("-f", str(ALL_OPTIONS)), "hpa": ("-
 
 
 @pytest.mark.parametrize("values", VALUE_SETS.values(), ids=VALUE_SETS.keys())
-def test_lint_and_offline_schema_validation(tools: Path, values: tuple[str, ...],
-                                            tmp_path: Path) -> None:
+def test_lint_and_offline_schema_validation(
+    tools: Path, values: tuple[str, ...], tmp_path: Path
+) -> None:
     lint = _helm(tools, "lint", "--strict", str(CHART), "--kube-version", KUBE_VERSION, *values)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     manifests = tmp_path / "rendered.yaml"
@@ -114,8 +124,15 @@ def test_kubeconform_rejects_an_invalid_manifest(tools: Path, tmp_path: Path) ->
 def test_defaults_render_the_core_objects_and_no_secret(tools: Path) -> None:
     manifests = render(tools)
     kinds = sorted(m["kind"] for m in manifests)
-    assert kinds == ["Deployment", "PodDisruptionBudget", "PodDisruptionBudget", "Service",
-                     "Service", "ServiceAccount", "StatefulSet"]
+    assert kinds == [
+        "Deployment",
+        "PodDisruptionBudget",
+        "PodDisruptionBudget",
+        "Service",
+        "Service",
+        "ServiceAccount",
+        "StatefulSet",
+    ]
     assert "Secret" not in {m["kind"] for m in render(tools, "-f", str(ALL_OPTIONS))}
 
 
@@ -145,8 +162,11 @@ def test_api_health_and_service(tools: Path) -> None:
     assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
     service = one(manifests, "Service", "-api")
     assert service["spec"]["ports"][0]["targetPort"] == "http"
-    assert not [m for m in render(tools, "--set", "api.enabled=false")
-                if m["metadata"]["name"].endswith("-api")]
+    assert not [
+        m
+        for m in render(tools, "--set", "api.enabled=false")
+        if m["metadata"]["name"].endswith("-api")
+    ]
 
 
 @pytest.mark.parametrize("values", VALUE_SETS.values(), ids=VALUE_SETS.keys())
@@ -175,11 +195,14 @@ def test_secrets_are_referenced_never_inlined(tools: Path) -> None:
     worker = one(manifests, "StatefulSet", "-worker")
     env = env_of(containers(worker)[0])
     assert env["FACILITATION_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "facilitation-kafka-user", "key": "password"}
+        "name": "facilitation-kafka-user",
+        "key": "password",
+    }
     assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "facilitation-redis"
     # The URL refers to the password variable; Kubernetes expands it in the pod.
     assert env["FACILITATION_REDIS_URL"]["value"] == (
-        "rediss://:$(REDIS_PASSWORD)@redis-master.redis.svc:6380/2")
+        "rediss://:$(REDIS_PASSWORD)@redis-master.redis.svc:6380/2"
+    )
     assert env["FACILITATION_KAFKA_SSL_CAFILE"]["value"] == "/etc/facilitation/kafka-ca/ca.crt"
     volumes = {v["name"]: v for v in worker["spec"]["template"]["spec"]["volumes"]}
     assert volumes["kafka-ca"]["secret"]["secretName"] == "events-cluster-ca-cert"
@@ -188,19 +211,31 @@ def test_secrets_are_referenced_never_inlined(tools: Path) -> None:
     assert api_volumes["tutor-tokens"]["secret"]["secretName"] == "facilitation-tutor-api"
     api_env = env_of(containers(api)[0])
     assert api_env["FACILITATION_TUTOR_TOKENS_FILE"]["value"] == (
-        "/etc/facilitation/tutor-tokens/tokens.yaml")
+        "/etc/facilitation/tutor-tokens/tokens.yaml"
+    )
     assert api_env["FACILITATION_TUTOR_SERVICE_TOKEN"]["valueFrom"]["secretKeyRef"] == {
-        "name": "facilitation-tutor-api", "key": "lms-service-token"}
+        "name": "facilitation-tutor-api",
+        "key": "lms-service-token",
+    }
     # MSK style: the username from the Secret too.
     hpa_env = env_of(containers(one(render(tools, "-f", str(HPA)), "StatefulSet"))[0])
     assert hpa_env["FACILITATION_KAFKA_SASL_USERNAME"]["valueFrom"]["secretKeyRef"] == {
-        "name": "msk-facilitation", "key": "username"}
+        "name": "msk-facilitation",
+        "key": "username",
+    }
     assert "FACILITATION_KAFKA_SSL_CAFILE" not in hpa_env
 
 
 def test_sasl_without_a_secret_is_refused(tools: Path) -> None:
-    err = render_fails(tools, "--set", "kafka.securityProtocol=SASL_SSL",
-                       "--set", "kafka.sasl.mechanism=PLAIN", "--set", "kafka.sasl.username=u")
+    err = render_fails(
+        tools,
+        "--set",
+        "kafka.securityProtocol=SASL_SSL",
+        "--set",
+        "kafka.sasl.mechanism=PLAIN",
+        "--set",
+        "kafka.sasl.username=u",
+    )
     assert "kafka.sasl.existingSecret" in err
     assert "api.auth.existingSecret" in render_fails(tools, "--set", "api.auth.tokensKey=t")
 
@@ -208,8 +243,9 @@ def test_sasl_without_a_secret_is_refused(tools: Path) -> None:
 def test_workers_never_outnumber_partitions(tools: Path) -> None:
     err = render_fails(tools, "--set", "worker.replicas=7")
     assert "worker.replicas (7) must not exceed kafka.topics.partitions (6)" in err
-    err = render_fails(tools, "--set", "autoscaling.enabled=true",
-                       "--set", "autoscaling.maxReplicas=10")
+    err = render_fails(
+        tools, "--set", "autoscaling.enabled=true", "--set", "autoscaling.maxReplicas=10"
+    )
     assert "autoscaling.maxReplicas (10) must not exceed" in err
     assert one(render(tools, "--set", "worker.replicas=6"), "StatefulSet")["spec"]["replicas"] == 6
 
@@ -230,14 +266,17 @@ def test_rule_pack_is_mounted_for_hot_reload(tools: Path) -> None:
     # A subPath mount would never see ConfigMap updates.
     assert "subPath" not in mount
     assert env_of(container)["FACILITATION_RULES_PATH"]["value"] == (
-        f"{mount['mountPath']}/rules.yaml")
+        f"{mount['mountPath']}/rules.yaml"
+    )
     assert "annotations" not in worker["spec"]["template"]["metadata"]
 
 
 def test_roll_on_change_checksum_follows_the_pack(tools: Path) -> None:
     def checksum(pack: str) -> str:
-        worker = one(render(tools, "--set", "rules.rollOnChange=true",
-                            "--set-string", f"rules.pack={pack}"), "StatefulSet")
+        worker = one(
+            render(tools, "--set", "rules.rollOnChange=true", "--set-string", f"rules.pack={pack}"),
+            "StatefulSet",
+        )
         return str(worker["spec"]["template"]["metadata"]["annotations"]["checksum/rules"])
 
     assert checksum("version: 1") == checksum("version: 1")
@@ -245,8 +284,13 @@ def test_roll_on_change_checksum_follows_the_pack(tools: Path) -> None:
 
 
 def test_existing_config_maps_are_used_as_given(tools: Path) -> None:
-    manifests = render(tools, "--set", "rules.existingConfigMap=team-rules",
-                       "--set", "roster.existingConfigMap=team-roster")
+    manifests = render(
+        tools,
+        "--set",
+        "rules.existingConfigMap=team-rules",
+        "--set",
+        "roster.existingConfigMap=team-roster",
+    )
     assert not [m for m in manifests if m["kind"] == "ConfigMap"]
     volumes = {v["name"]: v for v in one(manifests, "StatefulSet")["spec"]["template"]["spec"]
                ["volumes"]}  # fmt: skip
@@ -262,8 +306,12 @@ def test_prometheus_rule_is_the_alerts_file_and_promtool_accepts_it(
     assert rule["spec"] == source
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule["spec"]))
-    check = subprocess.run(["promtool", "check", "rules", str(tmp_path / "rules.yaml")],
-                           capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        ["promtool", "check", "rules", str(tmp_path / "rules.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -277,10 +325,8 @@ def test_dashboard_config_maps_hold_the_generated_json(tools: Path) -> None:
 
 
 def test_service_monitor_scrapes_worker_and_api(tools: Path) -> None:
-    monitor = one(render(tools, "--set", "metrics.serviceMonitor.enabled=true"),
-                  "ServiceMonitor")
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics",
-                                             "interval": "30s"}]
+    monitor = one(render(tools, "--set", "metrics.serviceMonitor.enabled=true"), "ServiceMonitor")
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s"}]
     assert monitor["spec"]["selector"]["matchExpressions"][0]["values"] == ["worker", "api"]
 
 
@@ -310,7 +356,8 @@ def test_network_policy_allows_scrapes_kafka_redis_and_dns(tools: Path) -> None:
     policy = one(render(tools, "-f", str(ALL_OPTIONS)), "NetworkPolicy", "-worker")
     ingress = policy["spec"]["ingress"][0]
     assert ingress["from"][0]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "monitoring"}
+        "kubernetes.io/metadata.name": "monitoring"
+    }
     egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
     assert {53, 9093, 6380} <= egress_ports
 

@@ -27,12 +27,16 @@ def test_each_registry_gets_its_own_metrics() -> None:
     first, second = CollectorRegistry(), CollectorRegistry()
     Metrics(first).alerts_fired.labels(rule="r", severity="high").inc()
     Metrics(second)
-    assert first.get_sample_value(
-        "facilitation_alerts_fired_total", {"rule": "r", "severity": "high"}
-    ) == 1.0
-    assert second.get_sample_value(
-        "facilitation_alerts_fired_total", {"rule": "r", "severity": "high"}
-    ) is None
+    assert (
+        first.get_sample_value("facilitation_alerts_fired_total", {"rule": "r", "severity": "high"})
+        == 1.0
+    )
+    assert (
+        second.get_sample_value(
+            "facilitation_alerts_fired_total", {"rule": "r", "severity": "high"}
+        )
+        is None
+    )
 
 
 def test_no_metric_is_labelled_by_an_id() -> None:
@@ -61,8 +65,13 @@ def test_outside_label_values_stay_bounded() -> None:
     metrics.dead_lettered("a free-form exception text")
     metrics.malformed("invalid")
     sample = registry.get_sample_value
-    assert sample("facilitation_events_consumed_total",
-                  {"event_type": "org.openedx.facilitation.post.created.v1"}) == 1.0
+    assert (
+        sample(
+            "facilitation_events_consumed_total",
+            {"event_type": "org.openedx.facilitation.post.created.v1"},
+        )
+        == 1.0
+    )
     assert sample("facilitation_events_consumed_total", {"event_type": "other"}) == 1.0
     assert sample("facilitation_events_dead_lettered_total", {"reason": "other"}) == 1.0
     assert sample("facilitation_events_malformed_total", {"reason": "invalid"}) == 1.0

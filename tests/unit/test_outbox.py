@@ -26,8 +26,12 @@ from facilitation_xblocks.settings import DEFAULT_TOPIC, EmitterSettings
 
 def post(n: int, thread: str = "t1") -> PostCreated:
     return PostCreated(
-        event_id=f"e{n}", occurred_at=datetime(2025, 1, 1, tzinfo=UTC), course_id="c",
-        actor=Actor(user_id="u1"), post_id=f"p{n}", thread_id=thread,
+        event_id=f"e{n}",
+        occurred_at=datetime(2025, 1, 1, tzinfo=UTC),
+        course_id="c",
+        actor=Actor(user_id="u1"),
+        post_id=f"p{n}",
+        thread_id=thread,
     )
 
 
@@ -71,8 +75,14 @@ def metrics() -> XBlockMetrics:
 
 def make(path: Path, factory: Any, metrics: XBlockMetrics) -> EventEmitter:
     return EventEmitter(
-        "127.0.0.1:1", "events", str(path), producer_factory=factory, metrics=metrics,
-        backoff_initial_s=0.01, backoff_max_s=0.05, idle_poll_s=0.01,
+        "127.0.0.1:1",
+        "events",
+        str(path),
+        producer_factory=factory,
+        metrics=metrics,
+        backoff_initial_s=0.01,
+        backoff_max_s=0.05,
+        idle_poll_s=0.01,
     )
 
 
@@ -164,8 +174,13 @@ def test_a_failure_mid_chunk_keeps_the_rest_in_order(tmp_path: Path, metrics) ->
 
     box = Outbox(tmp_path / "o.db")
     for n in range(6):  # already waiting before the emitter starts
-        box.append(topic="events", key=b"k", value=f'{{"n":{n}}}'.encode(),
-                   event_id=f"e{n}", event_type="x")
+        box.append(
+            topic="events",
+            key=b"k",
+            value=f'{{"n":{n}}}'.encode(),
+            event_id=f"e{n}",
+            event_type="x",
+        )
     box.close()
     emitter = make(tmp_path / "o.db", factory, metrics)
     assert emitter.flush(5)
@@ -188,8 +203,9 @@ def test_rows_left_at_close_are_sent_by_the_next_process(tmp_path: Path, metrics
     assert [loads(v).event_id for _, _, v in sent] == ["e1"]
 
 
-def test_a_busy_outbox_spills_to_memory_then_to_disk_in_order(tmp_path: Path, metrics,
-                                                              monkeypatch) -> None:
+def test_a_busy_outbox_spills_to_memory_then_to_disk_in_order(
+    tmp_path: Path, metrics, monkeypatch
+) -> None:
     sent: list[tuple[str, bytes, bytes]] = []
     emitter = make(tmp_path / "o.db", lambda cfg: FakeProducer(sent), metrics)
     real_append = emitter._outbox.append
@@ -217,10 +233,17 @@ def test_a_busy_outbox_spills_to_memory_then_to_disk_in_order(tmp_path: Path, me
     assert [loads(v).event_id for _, _, v in sent] == ["e0", "e1", "e2", "e3"]
 
 
-def test_a_full_spill_list_drops_with_a_count_never_an_exception(tmp_path: Path, metrics,
-                                                                 monkeypatch) -> None:
-    emitter = EventEmitter("127.0.0.1:1", "events", str(tmp_path / "o.db"), metrics=metrics,
-                           producer_factory=lambda cfg: FakeProducer([]), spill_max=1)
+def test_a_full_spill_list_drops_with_a_count_never_an_exception(
+    tmp_path: Path, metrics, monkeypatch
+) -> None:
+    emitter = EventEmitter(
+        "127.0.0.1:1",
+        "events",
+        str(tmp_path / "o.db"),
+        metrics=metrics,
+        producer_factory=lambda cfg: FakeProducer([]),
+        spill_max=1,
+    )
     emitter._stopping.set()
     emitter._thread.join()
 
@@ -242,7 +265,10 @@ def test_settings_prefer_the_lms_bucket_then_the_environment() -> None:
     bucket = {"KAFKA_BOOTSTRAP": "lms:9092", "EVENTS_TOPIC": "t", "OUTBOX_PATH": "/o.db"}
     from_lms = EmitterSettings.resolve(bucket, env)
     assert (from_lms.kafka_bootstrap, from_lms.events_topic, from_lms.outbox_path) == (
-        "lms:9092", "t", "/o.db")
+        "lms:9092",
+        "t",
+        "/o.db",
+    )
     with pytest.raises(ValueError, match="PRODUCER_CONFIG"):
         EmitterSettings.resolve({"PRODUCER_CONFIG": "sasl"}, env)
 
@@ -272,9 +298,13 @@ def test_metrics_count_appends_deliveries_and_failures(tmp_path: Path) -> None:
     assert emitter.flush(5)
     emitter.close()
     value = registry.get_sample_value
-    assert value("facilitation_xblock_events_appended_total",
-                 {"event_type": PostCreated.event_type}) == 2
+    assert (
+        value("facilitation_xblock_events_appended_total", {"event_type": PostCreated.event_type})
+        == 2
+    )
     assert value("facilitation_xblock_events_delivered_total") == 2
-    assert value("facilitation_xblock_delivery_failures_total",
-                 {"reason": "KafkaConnectionError"}) == 1
+    assert (
+        value("facilitation_xblock_delivery_failures_total", {"reason": "KafkaConnectionError"})
+        == 1
+    )
     assert value("facilitation_xblock_outbox_append_seconds_count") == 2

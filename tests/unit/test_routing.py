@@ -31,8 +31,13 @@ WED_13Z = datetime(2025, 3, 5, 13, tzinfo=UTC)  # ana, ben, carla on shift
 DAY = {d: (Shift(time(9), time(17)),) for d in range(7)}
 
 
-def req(key: str = "a1", kind: str = "unanswered_post", severity: str = "warning",
-        rule: str = "r", cohort: str = "") -> Request:
+def req(
+    key: str = "a1",
+    kind: str = "unanswered_post",
+    severity: str = "warning",
+    rule: str = "r",
+    cohort: str = "",
+) -> Request:
     return Request(key=key, rule=rule, kind=kind, severity=severity, cohort=cohort)
 
 
@@ -82,8 +87,9 @@ def test_capacity_is_respected_until_everyone_is_full() -> None:
 
 
 def test_round_robin_cycles() -> None:
-    roster = team(*(Tutor(tutor_id=x, name=x) for x in "abc"),
-                  policy=RoutingPolicy(strategy="round-robin"))
+    roster = team(
+        *(Tutor(tutor_id=x, name=x) for x in "abc"), policy=RoutingPolicy(strategy="round-robin")
+    )
     picks = [assign(roster, req(), WED_13Z, loads={}, cursor=c).tutor_id for c in range(6)]
     assert picks == ["a", "b", "c", "a", "b", "c"]
 
@@ -100,8 +106,12 @@ def test_affinity_returns_to_the_tutor_who_had_it_if_on_shift() -> None:
 def test_area_and_cohort() -> None:
     roster = load_roster(EXAMPLE)
     # Reflections at 13Z: ana and carla cover them, ben does not.
-    picks = {assign(roster, req(f"k{i}", kind="reflection", rule="reflection"), WED_13Z,
-                    loads={}, cursor=i).tutor_id for i in range(10)}
+    picks = {
+        assign(
+            roster, req(f"k{i}", kind="reflection", rule="reflection"), WED_13Z, loads={}, cursor=i
+        ).tutor_id
+        for i in range(10)
+    }
     assert picks == {"ana", "carla"}
     # Cohort A is ben's.
     assert assign(roster, req(cohort="A"), WED_13Z, loads={}).tutor_id == "ben"

@@ -27,9 +27,14 @@ def test_course_is_calibrated_to_the_reference_mooc(runs: dict) -> None:
 
 
 def test_engine_on_meets_the_targets_and_beats_browsing(runs: dict) -> None:
-    for key in ("learner_first_posts", "replied_within_sla_share",
-                "median_hours_to_first_reply", "nudges", "nudges_per_tutor",
-                "tutor_load_spread"):
+    for key in (
+        "learner_first_posts",
+        "replied_within_sla_share",
+        "median_hours_to_first_reply",
+        "nudges",
+        "nudges_per_tutor",
+        "tutor_load_spread",
+    ):
         assert key in runs
     assert runs["replied_within_sla_share"] >= 0.99
     assert runs["tutor_load_spread"] <= 1.25

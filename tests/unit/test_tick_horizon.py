@@ -31,8 +31,7 @@ class FakeApp:
 
 
 def worker(**kwargs: Any) -> WorkerState:
-    return WorkerState(source_topics=frozenset({EVENTS, UPDATES}), updates_topic=UPDATES,
-                       **kwargs)
+    return WorkerState(source_topics=frozenset({EVENTS, UPDATES}), updates_topic=UPDATES, **kwargs)
 
 
 def app(events: dict[int, int | None], updates: dict[int, int | None] | None = None) -> Any:
@@ -42,8 +41,9 @@ def app(events: dict[int, int | None], updates: dict[int, int | None] | None = N
     return FakeApp(FakeConsumer(ends))
 
 
-def read(state: WorkerState, topic: str, partition: int, offset: int, mark: float | None,
-         ago: float) -> None:
+def read(
+    state: WorkerState, topic: str, partition: int, offset: int, mark: float | None, ago: float
+) -> None:
     state.positions[topic, partition] = offset
     if mark is not None:
         state.watermarks[partition] = mark

@@ -33,8 +33,13 @@ TIME = "2024-03-04T09:00:00.250000+00:00"
 def server(event_type: str, event: Any, user_id: Any = 101, **context: Any) -> dict[str, Any]:
     """The LMS's own shape: event_type / event / time, user in context."""
     ctx = {"user_id": user_id, "username": "ana", "course_id": COURSE, **context}
-    return {"event_type": event_type, "time": TIME, "username": "ana", "context": ctx,
-            "event": event}
+    return {
+        "event_type": event_type,
+        "time": TIME,
+        "username": "ana",
+        "context": ctx,
+        "event": event,
+    }
 
 
 def processed(name: str, data: Any, user_id: Any = 101, **context: Any) -> dict[str, Any]:
@@ -87,11 +92,20 @@ def test_parse_line_explains_malformed_lines(line: str | bytes, reason: str) -> 
 
 
 def test_thread_created_by_a_learner() -> None:
-    event = one(server("edx.forum.thread.created", {
-        "id": "T1", "thread_type": "question", "title": "How do I <b>start</b>?",
-        "body": "<p>Stuck on 1 &amp; 2.</p>", "url": "https://lms/x",
-        "user_forums_roles": ["Student"], "user_course_roles": [],
-    }))
+    event = one(
+        server(
+            "edx.forum.thread.created",
+            {
+                "id": "T1",
+                "thread_type": "question",
+                "title": "How do I <b>start</b>?",
+                "body": "<p>Stuck on 1 &amp; 2.</p>",
+                "url": "https://lms/x",
+                "user_forums_roles": ["Student"],
+                "user_course_roles": [],
+            },
+        )
+    )
     assert isinstance(event, PostCreated)
     assert (event.post_id, event.thread_id, event.parent_post_id) == ("T1", "T1", None)
     assert (event.post_kind, event.thread_type) == ("thread", "question")
@@ -112,16 +126,31 @@ def test_response_finds_its_thread_through_discussion_id() -> None:
 
 
 def test_comment_finds_thread_and_parent_response() -> None:
-    event = one(processed("edx.forum.comment.created", {
-        "id": "C1", "discussion": {"id": "T1"}, "response": {"id": "R1"}, "body": "ok",
-    }))
+    event = one(
+        processed(
+            "edx.forum.comment.created",
+            {
+                "id": "C1",
+                "discussion": {"id": "T1"},
+                "response": {"id": "R1"},
+                "body": "ok",
+            },
+        )
+    )
     assert (event.post_kind, event.thread_id, event.parent_post_id) == ("comment", "T1", "R1")
 
 
 def test_event_given_as_a_json_string_is_read() -> None:
-    record = server("edx.forum.response.created", json.dumps({
-        "id": "R1", "discussion": {"id": "T1"}, "body": "hi",
-    }))
+    record = server(
+        "edx.forum.response.created",
+        json.dumps(
+            {
+                "id": "R1",
+                "discussion": {"id": "T1"},
+                "body": "hi",
+            }
+        ),
+    )
     assert one(record).thread_id == "T1"
 
 
@@ -143,9 +172,16 @@ def test_event_given_as_a_json_string_is_read() -> None:
 def test_roles_come_from_forum_and_course_roles(
     forum_roles: list[str], course_roles: list[str], role: Role
 ) -> None:
-    event = one(server("edx.forum.thread.created", {
-        "id": "T1", "user_forums_roles": forum_roles, "user_course_roles": course_roles,
-    }))
+    event = one(
+        server(
+            "edx.forum.thread.created",
+            {
+                "id": "T1",
+                "user_forums_roles": forum_roles,
+                "user_course_roles": course_roles,
+            },
+        )
+    )
     assert event.actor.role is role
 
 
@@ -157,8 +193,7 @@ def test_anonymous_posts_keep_their_author_for_the_engine(flag: str) -> None:
 
 def test_long_bodies_are_cut_to_an_excerpt_and_counted_whole() -> None:
     body = " ".join(["word"] * 300)
-    event = one(server("edx.forum.thread.created", {"id": "T1", "title": "t" * 1000,
-                                                     "body": body}))
+    event = one(server("edx.forum.thread.created", {"id": "T1", "title": "t" * 1000, "body": body}))
     assert len(event.body_excerpt) <= 500 and len(event.title) <= 500
     assert event.word_count == 300
 
@@ -166,8 +201,13 @@ def test_long_bodies_are_cut_to_an_excerpt_and_counted_whole() -> None:
 def test_votes_and_deletions_of_replies_find_the_thread_seen_earlier() -> None:
     threads: dict[str, str] = {}
     one(server("edx.forum.response.created", {"id": "R1", "discussion": {"id": "T1"}}), threads)
-    one(server("edx.forum.comment.created",
-               {"id": "C1", "discussion": {"id": "T1"}, "response": {"id": "R1"}}), threads)
+    one(
+        server(
+            "edx.forum.comment.created",
+            {"id": "C1", "discussion": {"id": "T1"}, "response": {"id": "R1"}},
+        ),
+        threads,
+    )
     vote = one(server("edx.forum.response.voted", {"id": "R1", "undo_vote": True}), threads)
     assert isinstance(vote, PostVoted)
     assert (vote.thread_id, vote.post_kind, vote.undo) == ("T1", "response", True)
@@ -200,8 +240,13 @@ def test_known_forum_events_without_meaning_for_rules_give_nothing(name: str) ->
 
 
 def test_enrollment_activated_and_deactivated() -> None:
-    on = one(processed("edx.course.enrollment.activated",
-                       {"course_id": COURSE, "user_id": 103, "mode": "verified"}, user_id=""))
+    on = one(
+        processed(
+            "edx.course.enrollment.activated",
+            {"course_id": COURSE, "user_id": 103, "mode": "verified"},
+            user_id="",
+        )
+    )
     assert isinstance(on, EnrollmentActivated)
     assert (on.learner_id, on.mode, on.course_id) == ("103", "verified", COURSE)
     off = one(server("edx.course.enrollment.deactivated", {"course_id": COURSE, "user_id": 103}))
@@ -211,15 +256,23 @@ def test_enrollment_activated_and_deactivated() -> None:
 @pytest.mark.parametrize(
     ("name", "event", "kind", "object_id"),
     [
-        ("problem_check", {"problem_id": "block-v1:FacX+TUT101+2024_T1+type@problem+block@p1"},
-         "problem", "block-v1:FacX+TUT101+2024_T1+type@problem+block@p1"),
+        (
+            "problem_check",
+            {"problem_id": "block-v1:FacX+TUT101+2024_T1+type@problem+block@p1"},
+            "problem",
+            "block-v1:FacX+TUT101+2024_T1+type@problem+block@p1",
+        ),
         ("problem_check", "input_p1_2_1=choice_0", "problem", None),  # browser: form data
         ("edx.grades.problem.submitted", {"problem_id": "p2"}, "problem", "p2"),
         ("play_video", json.dumps({"id": "vid01", "currentTime": 2}), "video", "vid01"),
         ("edx.video.closed_captions.shown", {"id": "vid01"}, "video", "vid01"),
         ("seq_goto", json.dumps({"old": 1, "new": 2, "id": "seq1"}), "navigation", "seq1"),
-        ("edx.ui.lms.outline.selected", {"target_url": "https://x/jump"}, "navigation",
-         "https://x/jump"),
+        (
+            "edx.ui.lms.outline.selected",
+            {"target_url": "https://x/jump"},
+            "navigation",
+            "https://x/jump",
+        ),
         ("edx.completion.block_completion.changed", {"block_id": "b1"}, "completion", "b1"),
         ("edx.grades.subsection.grade_calculated", {"block_id": "s1"}, "grade", "s1"),
         ("edx.special_exam.timed.attempt.created", {"exam_content_id": "e1"}, "problem", "e1"),
@@ -242,9 +295,14 @@ def test_url_page_view_derives_the_course_from_the_path() -> None:
 
 
 def test_course_is_derived_from_a_usage_key_when_context_has_none() -> None:
-    record = {"name": "problem_check", "timestamp": TIME,
-              "context": {"username": "ana",
-                          "referer": "https://lms/xblock/block-v1:FacX+TUT101+2024_T1+type@vertical+block@v1"}}
+    record = {
+        "name": "problem_check",
+        "timestamp": TIME,
+        "context": {
+            "username": "ana",
+            "referer": "https://lms/xblock/block-v1:FacX+TUT101+2024_T1+type@vertical+block@v1",
+        },
+    }
     event = one(record)
     assert event.course_id == COURSE and event.learner_id == "ana"  # falls back to username
 
@@ -255,8 +313,9 @@ def test_learner_id_falls_back_to_event_user_id_then_username() -> None:
 
 
 def test_grade_events_are_about_the_learner_in_the_payload() -> None:
-    record = processed("edx.grades.problem.submitted", {"user_id": "102", "problem_id": "p"},
-                       user_id=301)
+    record = processed(
+        "edx.grades.problem.submitted", {"user_id": "102", "problem_id": "p"}, user_id=301
+    )
     event = one(record)
     assert event.learner_id == "102" and event.actor.username is None  # "ana" triggered it
 
@@ -276,10 +335,17 @@ def test_irrelevant_records_give_no_events(record: dict[str, Any]) -> None:
 
 
 def test_events_published_by_our_xblocks_pass_through_with_their_own_id() -> None:
-    record = server("org.openedx.facilitation.reflection.submitted.v1", {
-        "event_id": "xb-1", "occurred_at": "2024-03-04T13:10:00Z", "course_id": COURSE,
-        "actor": {"user_id": "102"}, "reflection_id": "rf1", "prompt_id": "pr1",
-    })
+    record = server(
+        "org.openedx.facilitation.reflection.submitted.v1",
+        {
+            "event_id": "xb-1",
+            "occurred_at": "2024-03-04T13:10:00Z",
+            "course_id": COURSE,
+            "actor": {"user_id": "102"},
+            "reflection_id": "rf1",
+            "prompt_id": "pr1",
+        },
+    )
     event = one(record)
     assert isinstance(event, ReflectionSubmitted) and event.event_id == "xb-1"
 
@@ -300,8 +366,11 @@ def test_event_ids_are_deterministic_and_shape_independent() -> None:
     as_server = server("edx.forum.response.created", json.dumps(data))
     as_processed = processed("edx.forum.response.created", data)
     as_processed["timestamp"] = "2024-03-04T09:00:00.250000Z"
-    ids = {one(as_server).event_id, one(json.loads(json.dumps(as_server))).event_id,
-           one(as_processed).event_id}
+    ids = {
+        one(as_server).event_id,
+        one(json.loads(json.dumps(as_server))).event_id,
+        one(as_processed).event_id,
+    }
     assert len(ids) == 1
     other = server("edx.forum.response.created", {**data, "id": "R2"})
     assert one(other).event_id not in ids
@@ -328,8 +397,10 @@ def test_unknown_event_types_raise_with_the_type() -> None:
         (server("edx.forum.response.created", {"id": "R1"}), "no thread id"),
         (server("edx.forum.thread.created", {"id": "T1"}) | {"context": "x"}, "context"),
         (server("play_video", '{"id": '), "does not parse"),
-        (server("edx.forum.thread.created", {"id": "T", "user_forums_roles": "Student"}),
-         "expected lists"),
+        (
+            server("edx.forum.thread.created", {"id": "T", "user_forums_roles": "Student"}),
+            "expected lists",
+        ),
         (server("org.openedx.facilitation.post.viewed.v1", {"event_id": "x"}), "missing"),
     ],
 )

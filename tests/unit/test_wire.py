@@ -16,10 +16,15 @@ from tests.unit import event_factory as f
 
 def _events() -> list[object]:
     return [
-        f.thread(1, "ann", "t1", question=True), f.response(2, "tutor", "t1", "r1"),
-        f.comment(3, "bob", "t1", "r1", "c1"), f.vote(4, "bob", "t1"),
-        f.deleted(5, "ann", "t1"), f.activity(6, "cid"), f.enrolled(0, "dan"),
-        f.unenrolled(9, "dan"), f.reflection(7, "eve", "r1", "p1", shared=True),
+        f.thread(1, "ann", "t1", question=True),
+        f.response(2, "tutor", "t1", "r1"),
+        f.comment(3, "bob", "t1", "r1", "c1"),
+        f.vote(4, "bob", "t1"),
+        f.deleted(5, "ann", "t1"),
+        f.activity(6, "cid"),
+        f.enrolled(0, "dan"),
+        f.unenrolled(9, "dan"),
+        f.reflection(7, "eve", "r1", "p1", shared=True),
         f.reflection_comment(8, "bob", "r1", "eve"),
     ]
 
@@ -46,4 +51,3 @@ def test_ticks_and_unknown_types() -> None:
     assert wire.loads(wire.dumps(("tick", 1795639375.25))) == ("tick", 1795639375.25)
     with pytest.raises(TypeError, match="updates topic"):
         wire.dumps(("derived", "x", 0, object()))
-

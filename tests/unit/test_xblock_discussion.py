@@ -35,23 +35,33 @@ def block_for(kvs: DictKeyValueStore, user_id: str, **kw: Any) -> DiscussionXBlo
 def test_thread_reply_comment_emit_contract_events(kvs, emitter) -> None:
     # A block instance per request, as in the LMS (instances cache field values).
     alice, bob = block_for(kvs, "1"), block_for(kvs, "2")
-    posted = call(alice, "post_thread", {"title": "Why?", "body": "Why is the sky blue?",
-                                         "question": True})
+    posted = call(
+        alice, "post_thread", {"title": "Why?", "body": "Why is the sky blue?", "question": True}
+    )
     assert posted["ok"]
     thread_id = posted["post_id"]
     replied = call(bob, "post_reply", {"thread_id": thread_id, "body": "Rayleigh scattering."})
     assert replied["ok"]
-    commented = call(block_for(kvs, "1"), "post_reply", {"thread_id": thread_id,
-                                           "response_id": replied["post_id"], "body": "Thanks!"})
+    commented = call(
+        block_for(kvs, "1"),
+        "post_reply",
+        {"thread_id": thread_id, "response_id": replied["post_id"], "body": "Thanks!"},
+    )
     assert commented["ok"]
 
     thread, response, comment = emitter.events
     assert all(isinstance(e, PostCreated) for e in emitter.events)
     assert (thread.post_kind, thread.thread_type, thread.parent_post_id) == (
-        "thread", "question", None)
+        "thread",
+        "question",
+        None,
+    )
     assert (thread.thread_id, thread.post_id, thread.title) == (thread_id, thread_id, "Why?")
     assert (response.post_kind, response.parent_post_id, response.thread_id) == (
-        "response", thread_id, thread_id)
+        "response",
+        thread_id,
+        thread_id,
+    )
     assert (comment.post_kind, comment.parent_post_id) == ("comment", replied["post_id"])
     assert thread.actor.user_id == "1" and response.actor.user_id == "2"
     assert {e.course_id for e in emitter.events} == {COURSE_ID}
@@ -70,22 +80,30 @@ def test_thread_reply_comment_emit_contract_events(kvs, emitter) -> None:
 
 def test_staff_and_tutor_posts_are_marked(kvs, emitter) -> None:
     first = call(block_for(kvs, "1"), "post_thread", {"title": "T", "body": "b"})
-    call(block_for(kvs, "9", staff=True), "post_reply",
-         {"thread_id": first["post_id"], "body": "staff answer"})
-    reply = call(block_for(kvs, "77"), "post_reply",
-                 {"thread_id": first["post_id"], "body": "tutor answer"})
+    call(
+        block_for(kvs, "9", staff=True),
+        "post_reply",
+        {"thread_id": first["post_id"], "body": "staff answer"},
+    )
+    reply = call(
+        block_for(kvs, "77"), "post_reply", {"thread_id": first["post_id"], "body": "tutor answer"}
+    )
     assert [e.actor.role for e in emitter.events] == [Role.LEARNER, Role.STAFF, Role.TUTOR]
-    labels = [(r["author"]["role"], r["author"]["role_label"])
-              for r in reply["threads"][0]["responses"]]
+    labels = [
+        (r["author"]["role"], r["author"]["role_label"]) for r in reply["threads"][0]["responses"]
+    ]
     assert labels == [("staff", "Staff"), ("tutor", "Tutor")]
 
 
-@pytest.mark.parametrize(("attrs", "role"), [
-    ({"edx-platform.user_role": "instructor"}, Role.STAFF),
-    ({"edx-platform.user_role": "staff"}, Role.STAFF),
-    ({"edx-platform.user_role": "student"}, Role.LEARNER),
-    ({"edx-platform.username": "77"}, Role.TUTOR),  # tutors may be listed by username
-])
+@pytest.mark.parametrize(
+    ("attrs", "role"),
+    [
+        ({"edx-platform.user_role": "instructor"}, Role.STAFF),
+        ({"edx-platform.user_role": "staff"}, Role.STAFF),
+        ({"edx-platform.user_role": "student"}, Role.LEARNER),
+        ({"edx-platform.username": "77"}, Role.TUTOR),  # tutors may be listed by username
+    ],
+)
 def test_roles_from_the_lms_user_service(kvs, emitter, attrs, role) -> None:
     block = block_for(kvs, "5")
     block.runtime.service(block, "user").get_current_user().opt_attrs.update(attrs)
@@ -123,9 +141,11 @@ def test_reply_to_unknown_thread_is_refused(kvs, emitter) -> None:
     block = block_for(kvs, "1")
     call(block, "post_thread", {"title": "T", "body": "b"})
     before = json.dumps(block.threads)
-    for payload in ({"thread_id": "nope", "body": "x"},
-                    {"thread_id": block.threads[0]["id"], "response_id": "nope", "body": "x"},
-                    {"thread_id": block.threads[0]["id"], "body": ""}):
+    for payload in (
+        {"thread_id": "nope", "body": "x"},
+        {"thread_id": block.threads[0]["id"], "response_id": "nope", "body": "x"},
+        {"thread_id": block.threads[0]["id"], "body": ""},
+    ):
         reply = call(block, "post_reply", payload)
         assert not reply["ok"], payload
     assert json.dumps(block.threads) == before and len(emitter.events) == 1
@@ -162,5 +182,5 @@ def test_anonymous_visitors_cannot_post(kvs, emitter) -> None:
 
 
 def test_workbench_scenario_is_shipped() -> None:
-    (title, xml), = DiscussionXBlock.workbench_scenarios()
+    ((title, xml),) = DiscussionXBlock.workbench_scenarios()
     assert "facilitation_discussion" in xml and title

@@ -16,9 +16,13 @@ MARKED_IN = ("common.py", "discussion.py", "reflection.py", "validation.py")
 def _marked(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in ("_", "mark") and node.args
-                and isinstance(node.args[0], ast.Constant)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("_", "mark")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             found.add(node.args[0].value)
     return found
 
@@ -36,4 +40,5 @@ def test_catalog_lists_every_marked_string() -> None:
     assert marked, "no marked strings found"
     missing = marked - _catalog()
     assert not missing, (
-        f"regenerate {CATALOG.relative_to(PACKAGE.parent)} (see docs/xblocks.md): {missing}")
+        f"regenerate {CATALOG.relative_to(PACKAGE.parent)} (see docs/xblocks.md): {missing}"
+    )

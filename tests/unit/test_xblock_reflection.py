@@ -78,12 +78,15 @@ def test_submit_and_share_in_one_step(kvs, emitter) -> None:
     assert block.runtime.published == [(emitter.events[0].event_type, to_dict(emitter.events[0]))]
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    ({"text": ""}, "empty"),
-    ({"text": "x" * (MAX_BODY_CHARS + 1)}, "too long"),
-    ({"text": "ok", "share": "please"}, "true or false"),
-    ({"text": None}, "expected text"),
-])
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"text": ""}, "empty"),
+        ({"text": "x" * (MAX_BODY_CHARS + 1)}, "too long"),
+        ({"text": "ok", "share": "please"}, "true or false"),
+        ({"text": None}, "expected text"),
+    ],
+)
 def test_bad_reflections_store_nothing(kvs, emitter, payload, message) -> None:
     block = block_for(kvs, "1")
     reply = call(block, "submit", payload)
@@ -113,7 +116,10 @@ def test_due_date_closes_submissions_not_comments(kvs, emitter) -> None:
 
 
 def test_shared_text_never_reaches_markup(kvs, emitter) -> None:
-    call(block_for(kvs, "1"), "submit", {"text": "</script><img src=x onerror=alert(1)>",
-                                         "share": True})
+    call(
+        block_for(kvs, "1"),
+        "submit",
+        {"text": "</script><img src=x onerror=alert(1)>", "share": True},
+    )
     frag = block_for(kvs, "2").student_view()
     assert "<img" not in frag.body_html() and "<" not in json.dumps(frag.json_init_args)

@@ -51,20 +51,33 @@ class _Users(UserService):
 
 class HarnessRuntime(TestRuntime):
     def __init__(self, kvs: DictKeyValueStore, opt_attrs: dict[str, Any]) -> None:
-        super().__init__(services={
-            "field-data": KvsFieldData(kvs), "user": _Users(opt_attrs),
-            "i18n": NullI18nService(), "settings": None,
-        })
+        super().__init__(
+            services={
+                "field-data": KvsFieldData(kvs),
+                "user": _Users(opt_attrs),
+                "i18n": NullI18nService(),
+                "settings": None,
+            }
+        )
         self.published: list[tuple[str, dict[str, Any]]] = []
 
     def publish(self, block: Any, event_type: str, event_data: dict[str, Any]) -> None:
         self.published.append((event_type, event_data))
 
 
-def make_block(cls: type, kvs: DictKeyValueStore, user_id: str, *, staff: bool = False,
-               fields: dict[str, Any] | None = None) -> Any:
-    attrs = {"edx-platform.user_id": user_id, "edx-platform.username": f"user{user_id}",
-             "edx-platform.user_is_staff": staff}
+def make_block(
+    cls: type,
+    kvs: DictKeyValueStore,
+    user_id: str,
+    *,
+    staff: bool = False,
+    fields: dict[str, Any] | None = None,
+) -> Any:
+    attrs = {
+        "edx-platform.user_id": user_id,
+        "edx-platform.username": f"user{user_id}",
+        "edx-platform.user_is_staff": staff,
+    }
     runtime = HarnessRuntime(kvs, attrs)
     block_type = cls.__name__.lower()
     ids = ScopeIds(user_id, block_type, "def-1", COURSE_USAGE)

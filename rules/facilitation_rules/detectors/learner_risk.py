@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from facilitation_rules import dropout
 from facilitation_rules.rule_config import DAY, HOUR, CourseRules, DropoutConfig
-from facilitation_rules.state import CourseState, LearnerState
+from facilitation_rules.state import NO_TIME, CourseState, LearnerState
 
 
 class Assessment(NamedTuple):
@@ -33,6 +33,44 @@ def assess(
         vector["cohort"] = cfg.reference.get("cohort", 0.0)
     z = dropout.logit(vector, cfg.intercept, cfg.weights)
     return Assessment(dropout.sigmoid(z), z, feats, vector)
+
+
+def quick_logit(
+    state: LearnerState, at: float, rules: CourseRules, cohort: CourseState | None
+) -> tuple[float, int]:
+    """``assess(...).logit`` and the active days in the recent window, without building
+    the features (the daily evaluation of every inactive learner; most do not fire).
+
+    The same terms are added in the same order as ``dropout.logit``, so the float is the
+    same; a weight of 0 skips its term (adding 0.0 changes nothing), the course average
+    is read only when the cohort feature weighs.
+    """
+    cfg = rules.dropout
+    w = cfg.weights
+    window = cfg.window_days
+    per_week = 7.0 / window
+    today = int(at // DAY)
+    first_recent = today - window + 1
+    days = state.days
+    recent = dropout.count_days(days, first_recent, today)
+    prior = dropout.count_days(days, first_recent - window, first_recent - 1)
+    since = (at - state.last_active) / DAY if state.last_active != NO_TIME else 365.0
+    total = 0.0
+    total += w.get("recency", 0.0) * min(max(since, 0.0) / 7.0, dropout.RECENCY_CAP_WEEKS)
+    total += w.get("active_days", 0.0) * (recent * per_week)
+    total += w.get("trend", 0.0) * ((recent - prior) * per_week)
+    weight = w.get("cohort", 0.0)
+    if weight:
+        if cohort is None:
+            total += weight * cfg.reference.get("cohort", 0.0)
+        else:
+            mean = cohort.mean_active_days(first_recent, today)
+            total += weight * ((recent - mean) * per_week)
+    total += w.get("total_days", 0.0) * math.log1p(len(days))
+    total += w.get("posts", 0.0) * math.log1p(state.posts)
+    total += w.get("reflections", 0.0) * math.log1p(state.reflections)
+    total += w.get("replies_received", 0.0) * math.log1p(state.replies_received)
+    return cfg.intercept + total, recent
 
 
 def reasons(assessment: Assessment, cfg: DropoutConfig) -> tuple[str, ...]:

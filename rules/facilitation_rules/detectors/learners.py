@@ -140,6 +140,8 @@ def active(
     """
     if state is None:
         state = LearnerState(course_id=course_id, learner_id=learner_id, prompts_from=t)
+    elif again_today(state, t, rules):
+        return state, 0
     elif state.due <= t:
         tick(state, t, rules, cohort, out)  # per-subject event time: deadlines first
     was_enrolled = enrolled(state, rules)
@@ -151,6 +153,28 @@ def active(
     if not was_enrolled and enrolled(state, rules):
         changes |= JOINED
     return state, changes & (NEW_DAY | JOINED)
+
+
+def again_today(state: LearnerState, t: float, rules: CourseRules) -> bool:
+    """Record activity that changes nothing but ``last_active``; False if it may do more.
+
+    Activity later on the day of the learner's last activity, with no alert open and no
+    deadline due, adds no active day and resolves nothing (most of a log). The deadlines
+    it moves (went quiet, the next dropout evaluation) only move later, so ``due`` is left
+    as it is: a lower bound, as it may be; the tick at that time finds nothing due yet
+    and sets it right, the dropout evaluation reschedules itself past the new activity.
+    """
+    last = state.last_active
+    if (
+        last <= t < state.due
+        and t // DAY == last // DAY
+        and state.open is None
+        and not state.unenrolled
+        and (state.enrolled_at is not None or rules.implicit_enrollment)
+    ):
+        state.last_active = t
+        return True
+    return False
 
 
 def enrolled(state: LearnerState, rules: CourseRules) -> bool:
@@ -367,8 +391,9 @@ def _evaluate_dropout(
         return
     if inactive > max(dropout.RECENCY_CAP_WEEKS * 7, 2 * cfg.window_days) * DAY:
         return  # every feature is flat from here on: the score cannot change
-    found = learner_risk.assess(state, at, rules, cohort)
-    if found.risk >= cfg.threshold:
+    z, active_recent = learner_risk.quick_logit(state, at, rules, cohort)
+    if dropout.sigmoid(z) >= cfg.threshold:
+        found = learner_risk.assess(state, at, rules, cohort)
         reasons = learner_risk.reasons(found, cfg)
         details = {"risk_score": round(found.risk, 3)}
         _fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, details)
@@ -376,8 +401,8 @@ def _evaluate_dropout(
             return
     # Skip ahead: without new activity the logit rises by a bounded amount a day, so no
     # evaluation before the gap to the threshold could close can fire.
-    gap = learner_risk.logit(cfg.threshold) - found.logit
-    days = learner_risk.days_before_crossing(gap, found.features.active_recent, cfg)
+    gap = learner_risk.logit(cfg.threshold) - z
+    days = learner_risk.days_before_crossing(gap, active_recent, cfg)
     state.eval_due = at + DAY * days
 
 
