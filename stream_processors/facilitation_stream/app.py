@@ -140,27 +140,47 @@ def build_app(
         web_enabled=True,
     )
     events = app.topic(
-        settings.events_topic, key_type=bytes, value_type=bytes, value_serializer="raw",
-        key_serializer="raw", partitions=settings.topic_partitions,
+        settings.events_topic,
+        key_type=bytes,
+        value_type=bytes,
+        value_serializer="raw",
+        key_serializer="raw",
+        partitions=settings.topic_partitions,
     )
     updates = app.topic(
-        updates_topic(settings), key_type=bytes, value_type=bytes,
-        key_serializer="raw", value_serializer="raw", partitions=settings.topic_partitions,
+        updates_topic(settings),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
         internal=True,
     )
     alerts_topic = app.topic(
-        settings.alerts_topic, key_type=bytes, value_type=bytes, key_serializer="raw",
-        value_serializer="raw", partitions=settings.topic_partitions,
+        settings.alerts_topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
     )
     # Faust derives changelog serializers from model types (json otherwise); ours are raw
     # keys and compact engine state, both when writing and when recovering the changelog.
     changelog = app.topic(
-        f"{settings.app_id}-subjects-changelog", key_serializer="raw",
-        value_serializer="facilitation_stored", partitions=settings.topic_partitions,
-        compacting=True, acks=False, internal=True, allow_empty=True, maxsize=131_072,
+        f"{settings.app_id}-subjects-changelog",
+        key_serializer="raw",
+        value_serializer="facilitation_stored",
+        partitions=settings.topic_partitions,
+        compacting=True,
+        acks=False,
+        internal=True,
+        allow_empty=True,
+        maxsize=131_072,
     )
     subjects = app.Table(
-        "subjects", default=None, partitions=settings.topic_partitions,
+        "subjects",
+        default=None,
+        partitions=settings.topic_partitions,
         changelog_topic=changelog,
     )
     subjects.key_serializer = "raw"  # type: ignore[attr-defined]
@@ -175,15 +195,29 @@ def build_app(
 
     app.batch_topics = worker.source_topics
     app.batch_handler = SubjectBatches(  # type: ignore[method-assign]
-        app=app, settings=settings, engine=engine, table=subjects, worker=worker, dead=dead,
-        metrics=metrics, updates_topic=updates.get_topic_name(),
+        app=app,
+        settings=settings,
+        engine=engine,
+        table=subjects,
+        worker=worker,
+        dead=dead,
+        metrics=metrics,
+        updates_topic=updates.get_topic_name(),
         alerts_topic=alerts_topic.get_topic_name(),
         changelog_topic=changelog.get_topic_name(),
     )
 
-    @app.agent(app.topic(events.get_topic_name(), updates.get_topic_name(), key_type=bytes,
-                         value_type=bytes, key_serializer="raw", value_serializer="raw"),
-               concurrency=1)
+    @app.agent(
+        app.topic(
+            events.get_topic_name(),
+            updates.get_topic_name(),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        ),
+        concurrency=1,
+    )
     async def process(stream: Any) -> None:
         """Subscribes the source topics, so Faust assigns them with the table's partitions
         and commits their acked offsets. Their messages never reach this stream: the
@@ -344,4 +378,3 @@ def _credentials(settings: Settings) -> Any:
             ssl_context=context if settings.kafka_security_protocol == "SASL_SSL" else None,
         )
     return faust.SSLCredentials(context)
-

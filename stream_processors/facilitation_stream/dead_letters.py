@@ -20,8 +20,11 @@ log = logging.getLogger(__name__)
 class DeadLetters:
     def __init__(self, app: Any, settings: Settings) -> None:
         self._topic = app.topic(
-            settings.dead_letter_topic, key_type=bytes, value_type=bytes,
-            key_serializer="raw", value_serializer="raw",
+            settings.dead_letter_topic,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
         )
         self.counts: Counter[str] = Counter()
         self._on_dead_letter = lambda reason: None
@@ -39,7 +42,11 @@ class DeadLetters:
         self._on_dead_letter(reason)
         log.warning(
             "dead letter (%s) %s:%s:%s: %s",
-            reason, message.topic, message.partition, message.offset, detail,
+            reason,
+            message.topic,
+            message.partition,
+            message.offset,
+            detail,
         )
         headers = {
             "reason": reason.encode(),

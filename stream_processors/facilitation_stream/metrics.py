@@ -49,9 +49,7 @@ OTHER_EVENT_TYPE = "other"
 
 # Buckets are chosen for what each duration means to a person, not prometheus defaults.
 #: Learner waits for a first reply: minutes to a week (SLAs are typically 12-48 h).
-REPLY_BUCKETS = tuple(
-    h * 3600.0 for h in (0.25, 0.5, 1, 2, 4, 8, 12, 18, 24, 36, 48, 72, 120, 168)
-)
+REPLY_BUCKETS = tuple(h * 3600.0 for h in (0.25, 0.5, 1, 2, 4, 8, 12, 18, 24, 36, 48, 72, 120, 168))
 #: A nudge waits in a tutor queue: minutes to a few days.
 NUDGE_AGE_BUCKETS = tuple(
     m * 60.0 for m in (1, 5, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080)

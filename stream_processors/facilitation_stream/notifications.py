@@ -52,9 +52,15 @@ class Sender(Protocol):
 
 
 class Outbox:
-    def __init__(self, client: Any, prefix: str, *, max_attempts: int = 8,
-                 backoff: timedelta = timedelta(seconds=30),
-                 max_backoff: timedelta = timedelta(hours=1)) -> None:
+    def __init__(
+        self,
+        client: Any,
+        prefix: str,
+        *,
+        max_attempts: int = 8,
+        backoff: timedelta = timedelta(seconds=30),
+        max_backoff: timedelta = timedelta(hours=1),
+    ) -> None:
         self.client, self.prefix = client, prefix
         self.due_key, self.dead_key = f"{prefix}outbox", f"{prefix}outbox:dead"
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
@@ -66,25 +72,38 @@ class Outbox:
     def add(self, channel: str, target: str, payload: dict[str, Any], now: datetime) -> str:
         message_id = uuid.uuid4().hex
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(self._msg_key(message_id), mapping={
-            "channel": channel, "target": target, "payload": json.dumps(payload),
-            "attempts": 0, "created_at": format_time(now), "last_error": "",
-        })
+        pipe.hset(
+            self._msg_key(message_id),
+            mapping={
+                "channel": channel,
+                "target": target,
+                "payload": json.dumps(payload),
+                "attempts": 0,
+                "created_at": format_time(now),
+                "last_error": "",
+            },
+        )
         pipe.zadd(self.due_key, {message_id: now.timestamp()})
         pipe.execute()
         return message_id
 
     def lease_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Message]:
-        ids = self._lease(keys=[self.due_key],
-                          args=[now.timestamp(), lease.total_seconds(), limit])
+        ids = self._lease(keys=[self.due_key], args=[now.timestamp(), lease.total_seconds(), limit])
         out = []
         for message_id in ids:
             raw = self.client.hgetall(self._msg_key(message_id))
             if not raw:  # delivered by another dispatcher meanwhile
                 self.client.zrem(self.due_key, message_id)
                 continue
-            out.append(Message(message_id, raw["channel"], raw["target"],
-                               json.loads(raw["payload"]), int(raw["attempts"])))
+            out.append(
+                Message(
+                    message_id,
+                    raw["channel"],
+                    raw["target"],
+                    json.loads(raw["payload"]),
+                    int(raw["attempts"]),
+                )
+            )
         return out
 
     def done(self, message_id: str) -> None:
@@ -97,8 +116,10 @@ class Outbox:
         """Schedule a retry with backoff; True when it gave up (moved to the dead list)."""
         attempts = message.attempts + 1
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(self._msg_key(message.message_id),
-                  mapping={"attempts": attempts, "last_error": error[:500]})
+        pipe.hset(
+            self._msg_key(message.message_id),
+            mapping={"attempts": attempts, "last_error": error[:500]},
+        )
         dead = attempts >= self.max_attempts
         if dead:
             pipe.zrem(self.due_key, message.message_id)
@@ -121,8 +142,12 @@ class WebhookSender:
         self.timeout = timeout
 
     def send(self, target: str, payload: dict[str, Any]) -> None:
-        req = urllib.request.Request(target, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            target,
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         # Targets come from the roster, whose schema allows only http(s) URLs.
         with urllib.request.urlopen(req, timeout=self.timeout) as res:
             if not 200 <= res.status < 300:
@@ -130,9 +155,17 @@ class WebhookSender:
 
 
 class SmtpSender:
-    def __init__(self, host: str, port: int, from_addr: str, *, starttls: bool = False,
-                 username: str | None = None, password: str | None = None,
-                 timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        from_addr: str,
+        *,
+        starttls: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 15.0,
+    ) -> None:
         self.host, self.port, self.from_addr = host, port, from_addr
         self.starttls, self.username, self.password = starttls, username, password
         self.timeout = timeout
@@ -150,8 +183,13 @@ class SmtpSender:
 
 
 class Dispatcher:
-    def __init__(self, outbox: Outbox, senders: Mapping[str, Sender],
-                 metrics: Metrics | None = None, lease: timedelta = timedelta(minutes=2)) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        senders: Mapping[str, Sender],
+        metrics: Metrics | None = None,
+        lease: timedelta = timedelta(minutes=2),
+    ) -> None:
         self.outbox, self.senders, self.lease = outbox, senders, lease
         self.metrics = metrics or get_metrics()
 
@@ -205,15 +243,23 @@ def digest_email(tutor: Tutor, nudges: list[Nudge], page_url: str) -> dict[str, 
         lines += [f"    {item.url}" for item in n.items if item.open and item.url]
     if page_url:
         lines += ["", f"Your queue: {page_url}"]
-    return {"subject": f"Facilitation digest: {len(nudges)} nudge(s) waiting",
-            "text": "\n".join(lines)}
+    return {
+        "subject": f"Facilitation digest: {len(nudges)} nudge(s) waiting",
+        "text": "\n".join(lines),
+    }
 
 
 class Notifier:
     """Per-nudge pings within fatigue limits; everything else goes to the tutor's digest."""
 
-    def __init__(self, queue: Any, outbox: Outbox, *, page_url: str = "",
-                 digest_every: timedelta = timedelta(hours=4)) -> None:
+    def __init__(
+        self,
+        queue: Any,
+        outbox: Outbox,
+        *,
+        page_url: str = "",
+        digest_every: timedelta = timedelta(hours=4),
+    ) -> None:
         self.queue, self.outbox = queue, outbox
         self.client, self.prefix = queue.client, queue.prefix
         self.page_url, self.digest_every = page_url, digest_every
@@ -221,25 +267,36 @@ class Notifier:
     def _pings(self, tutor_id: str, now: datetime) -> list[datetime]:
         key = f"{self.prefix}pings:{tutor_id}"
         self.client.zremrangebyscore(key, "-inf", (now - timedelta(hours=1)).timestamp())
-        return [datetime.fromtimestamp(float(s), UTC)
-                for _, s in self.client.zrange(key, 0, -1, withscores=True)]
+        return [
+            datetime.fromtimestamp(float(s), UTC)
+            for _, s in self.client.zrange(key, 0, -1, withscores=True)
+        ]
 
     def nudge_assigned(self, nudge: Nudge, tutor: Tutor, roster: Roster, now: datetime) -> None:
-        mode, _why = notify_mode(tutor, nudge.severity, now, self._pings(tutor.tutor_id, now),
-                                 roster.fatigue)
+        mode, _why = notify_mode(
+            tutor, nudge.severity, now, self._pings(tutor.tutor_id, now), roster.fatigue
+        )
         if mode == "now" and tutor.webhook_url:
-            self.outbox.add("webhook", tutor.webhook_url,
-                            webhook_payload([nudge], self.page_url, "New nudge"), now)
-            self.client.zadd(f"{self.prefix}pings:{tutor.tutor_id}",
-                             {nudge.nudge_id: now.timestamp()})
+            self.outbox.add(
+                "webhook",
+                tutor.webhook_url,
+                webhook_payload([nudge], self.page_url, "New nudge"),
+                now,
+            )
+            self.client.zadd(
+                f"{self.prefix}pings:{tutor.tutor_id}", {nudge.nudge_id: now.timestamp()}
+            )
         elif tutor.email_digest or tutor.webhook_url:
             self.client.rpush(f"{self.prefix}digest:{tutor.tutor_id}", nudge.nudge_id)
 
     def tick(self, rosters: list[Roster], now: datetime) -> None:
         for roster in rosters:
             for tutor in roster.tutors:
-                if not tutor.away and tutor.on_shift(now) and not in_quiet_hours(
-                        tutor, now, roster.fatigue):
+                if (
+                    not tutor.away
+                    and tutor.on_shift(now)
+                    and not in_quiet_hours(tutor, now, roster.fatigue)
+                ):
                     self.send_digest(tutor, now)
 
     def send_digest(self, tutor: Tutor, now: datetime) -> bool:
@@ -257,8 +314,9 @@ class Notifier:
             self.outbox.add("email", tutor.email, digest_email(tutor, nudges, self.page_url), now)
         if nudges and tutor.webhook_url:
             heading = f"Digest: {len(nudges)} nudge(s) waiting"
-            self.outbox.add("webhook", tutor.webhook_url,
-                            webhook_payload(nudges, self.page_url, heading), now)
+            self.outbox.add(
+                "webhook", tutor.webhook_url, webhook_payload(nudges, self.page_url, heading), now
+            )
         pipe = self.client.pipeline(transaction=True)
         pipe.ltrim(key, len(ids), -1)  # keeps what arrived since LRANGE
         pipe.set(f"{self.prefix}digest_at:{tutor.tutor_id}", now.timestamp())

@@ -36,8 +36,9 @@ class Outbox:
         self._partitions: dict[str, list[int]] = {}
         self._cache: dict[tuple[str, bytes], int] = {}
 
-    async def add(self, topic: str, key: bytes, value: bytes | None,
-                  partition: int | None = None) -> None:
+    async def add(
+        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+    ) -> None:
         producer = self._faust_producer._ensure_producer()
         if partition is None:
             partition = await self._partition_for(producer, topic, key)

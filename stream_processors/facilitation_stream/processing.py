@@ -93,7 +93,7 @@ class Stored:
         marks = self.marks
         for i in range(0, len(marks), 2):
             if marks[i] == source:
-                return (*marks[:i + 1], offset, *marks[i + 2:])
+                return (*marks[: i + 1], offset, *marks[i + 2 :])
         return (*marks, source, offset)
 
 
@@ -106,5 +106,6 @@ def encode_stored(value: Stored) -> bytes:
 
 def decode_stored(data: bytes) -> Stored:
     state, partition, marks, due, *parked = pickle.loads(data)  # internal changelog only
-    return Stored(state=state, partition=partition, marks=marks, due=due,
-                  parked=parked[0] if parked else None)
+    return Stored(
+        state=state, partition=partition, marks=marks, due=due, parked=parked[0] if parked else None
+    )

@@ -1,10 +1,13 @@
 """Reading event files for the offline commands (replay, learners) in event-time order.
 
-Inputs may be unsorted (several LMS servers, rotated logs passed in any order): all events
-are read into memory and sorted stably by event time, so ties keep file order (files in the
-order given, lines in file order); Python's sort is linear on input already in order. Plain
-learner activity (most of a log) is held as a (time, course, learner) tuple rather than an
-event (``read_replay_items``): a 1M-line log replays in about 440 MB.
+Inputs may be unsorted (several LMS servers, rotated logs passed in any order): events are
+replayed in stable event-time order, so ties keep file order (files in the order given,
+lines in file order). With a spare core a child process reads while the rules run and
+streams the items in that order (``replay_reader``: a window of an hour of disorder
+streams, more makes it read again and sort everything); otherwise everything is read
+into memory and sorted (Python's sort is linear on input already in order). Plain learner
+activity (most of a log) is held as a (time, course, learner) tuple rather than an event
+(``read_replay_items``): a 1M-line log sorted in memory takes about 440 MB.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +27,7 @@ from facilitation_rules.packs import Pack, PackError, load_pack
 from facilitation_rules.replay import Replayer
 from facilitation_rules.state import INF
 from facilitation_stream.event_files import Format, ReadStats, ReplayItem, read_replay_items
+from facilitation_stream.replay_reader import Restart, can_read_aside, read_aside
 
 EXIT_USAGE = 2
 
@@ -58,19 +62,31 @@ def time_arg(value: str | None, name: str) -> datetime | None:
 
 
 def load_sorted(paths: Sequence[str], fmt: Format, stats: ReadStats) -> list[ReplayItem]:
-    """Every event of ``paths``, sorted by event time (stable); a progress bar on a TTY."""
-    batches = read_replay_items(paths, fmt=fmt, stats=stats)
+    """Every event of ``paths``, sorted by event time (stable), read in this process."""
+    items: list[ReplayItem] = []
+    with _collector_paused():
+        for batch in read_replay_items(paths, fmt=fmt, stats=stats):
+            items += batch
+        items.sort(key=itemgetter(0))
+    return items
+
+
+def read_and_replay(
+    paths: Sequence[str], fmt: Format, stats: ReadStats, pack: Pack, until: datetime | None
+) -> ReplayRun:
+    """What the replay and learners commands run: read ``paths`` in event-time order (in a
+    second process when there is a core for it) and replay them; a progress bar on a TTY."""
+    batches: Iterable[list[ReplayItem] | Restart]
+    if can_read_aside():
+        batches = read_aside(paths, fmt, stats)
+    else:
+        batches = iter([load_sorted(paths, fmt, stats)])
     if sys.stderr.isatty():
         from facilitation_stream.commands.ingest import _with_progress
 
         total = sum(os.path.getsize(path) for path in paths)
         batches = _with_progress(batches, stats, total, sys.stderr)
-    items: list[ReplayItem] = []
-    with _collector_paused():
-        for batch in batches:
-            items += batch
-        items.sort(key=itemgetter(0))
-    return items
+    return replay_batches(batches, pack, until)
 
 
 @contextmanager
@@ -98,26 +114,44 @@ class ReplayRun:
 
 
 def replay(items: list[ReplayItem], pack: Pack, until: datetime | None) -> ReplayRun:
-    """Feed ``items`` up to ``until`` (default: the last event) and fire what is due by then."""
-    replayer = Replayer(pack.rules_for)
+    """Feed ``items`` (sorted) up to ``until`` (default: the last event) and fire what is
+    due by then."""
+    return replay_batches([items], pack, until)
+
+
+def replay_batches(
+    batches: Iterable[list[ReplayItem] | Restart], pack: Pack, until: datetime | None
+) -> ReplayRun:
+    """``replay`` of the items of ``batches``, in order; at ``RESTART`` start over."""
     end = until.timestamp() if until is not None else INF
     applies: Callable[[str], bool] = _cached(pack.applies)
+    replayer = Replayer(pack.rules_for)
     fed = after = outside = 0
-    feed, feed_activity = replayer.feed, replayer.feed_activity
+    last = 0.0
     with _collector_paused():
-        for t, course_id, what in items:
-            if t > end:
-                after = len(items) - fed - outside
-                break
-            if not applies(course_id):
-                outside += 1
+        for batch in batches:
+            if isinstance(batch, Restart):
+                replayer = Replayer(pack.rules_for)
+                fed = after = outside = 0
+                last = 0.0
                 continue
-            if type(what) is str:
-                feed_activity(t, course_id, what)
-            else:
-                feed(what, t)  # type: ignore[arg-type]  # an Event
-            fed += 1
-        last = end if until is not None else (items[-1][0] if items else 0.0)
+            feed, feed_activity = replayer.feed, replayer.feed_activity
+            for t, course_id, what in batch:
+                if t > end:
+                    after += 1
+                    continue
+                if not applies(course_id):
+                    outside += 1
+                    continue
+                if type(what) is str:
+                    feed_activity(t, course_id, what)
+                else:
+                    feed(what, t)  # type: ignore[arg-type]  # an Event
+                fed += 1
+            if batch and until is None:
+                last = batch[-1][0]
+        if until is not None:
+            last = end
         alerts = replayer.finish(last)
     return ReplayRun(replayer, alerts, last, fed, after, outside)
 

@@ -129,7 +129,8 @@ class Router:
         loads = self.loads(now) if roster is not None else {}
         lead = (
             escalation_target(roster, "", now, loads)
-            if roster is not None and alert.details.get("escalate") else None
+            if roster is not None and alert.details.get("escalate")
+            else None
         )
         if lead:
             tutor_id, why = lead, "escalation: a lead"
@@ -147,11 +148,16 @@ class Router:
             except NoTutor as err:
                 why = str(err)
         outcome = self.queue.enqueue(alert, tutor_id, now=now, why=why)
-        if (outcome.status == "merged" and roster is not None and outcome.state == "new"
-                and needs_reroute(roster, outcome.tutor_id, alert, now)):
+        if (
+            outcome.status == "merged"
+            and roster is not None
+            and outcome.state == "new"
+            and needs_reroute(roster, outcome.tutor_id, alert, now)
+        ):
             # The learner's open nudge sits with an off-shift tutor; this alert cannot wait.
-            self.queue.reassign(outcome.nudge_id, "router", tutor_id, now=now, own_only=False,
-                                action="rerouted")
+            self.queue.reassign(
+                outcome.nudge_id, "router", tutor_id, now=now, own_only=False, action="rerouted"
+            )
         if outcome.status in ("created", "merged"):
             self.metrics.nudges_enqueued.labels(rule=alert.rule).inc()
         if outcome.status == "created":
@@ -211,8 +217,9 @@ class Router:
         for roster in rosters or []:
             self._redistribute(roster.course_id, now, report)
         if self.notifier is not None:
-            self.notifier.tick([r for r in (self.roster(x.course_id) for x in rosters or []) if r],
-                               now)
+            self.notifier.tick(
+                [r for r in (self.roster(x.course_id) for x in rosters or []) if r], now
+            )
         return report
 
     def _escalate(self, now: datetime, report: TickReport) -> None:
@@ -244,7 +251,11 @@ class Router:
             requests = [(n.nudge_id, _request(n)) for n in nudges]
             for nudge_id, decision in redistribute(roster, tutor.tutor_id, requests, now, loads):
                 outcome = self.queue.reassign(
-                    nudge_id, "system", decision.tutor_id, now=now, own_only=False,
+                    nudge_id,
+                    "system",
+                    decision.tutor_id,
+                    now=now,
+                    own_only=False,
                     action="redistributed",
                 )
                 if outcome.changed:

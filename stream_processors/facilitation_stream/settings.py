@@ -58,7 +58,8 @@ class Settings(BaseSettings):
         "are dead-lettered as late.",
     )
     idle_s: float = Field(
-        1.0, gt=0,
+        1.0,
+        gt=0,
         description="An events partition read to its end with nothing new for this long "
         "no longer holds deadlines back: wall time moves them (raise it for backfills).",
     )

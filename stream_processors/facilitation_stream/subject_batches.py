@@ -110,8 +110,12 @@ class SubjectBatches:
                 else:
                     await self._update(message)
             except Exception as err:  # one bad message must never stop the partition
-                log.exception("processing failed at %s:%s:%s", message.topic,
-                              message.partition, message.offset)
+                log.exception(
+                    "processing failed at %s:%s:%s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                )
                 await self._dead.send(message, "error", f"{type(err).__name__}: {err}")
         now = time.time()
         for event_type, count in self._consumed.items():
@@ -193,14 +197,24 @@ class SubjectBatches:
         if stored is not None and stored.parked and step.state is not None:
             await self._unpark(key, stored.parked, message.partition)
 
-    def _park(self, key: str, stored: Stored | None, item: Any, mark: tuple[str, int],
-              reason: str, message: Any) -> None:
+    def _park(
+        self,
+        key: str,
+        stored: Stored | None,
+        item: Any,
+        mark: tuple[str, int],
+        reason: str,
+        message: Any,
+    ) -> None:
         """Keep an item that needs a subject not seen yet, until the tick horizon passes its
         time: by then everything older has been read and applied (what it needs, if it
         exists, was created by something older), exactly what replay would have seen."""
-        record = Stored(state=None, partition=message.partition,
-                        marks=stored.marked(*mark) if stored else mark,
-                        parked=list(stored.parked or ()) if stored else [])
+        record = Stored(
+            state=None,
+            partition=message.partition,
+            marks=stored.marked(*mark) if stored else mark,
+            parked=list(stored.parked or ()) if stored else [],
+        )
         assert record.parked is not None
         record.parked.append(
             (*mark, item, reason, message.topic, message.partition, message.offset)
@@ -241,16 +255,18 @@ class SubjectBatches:
                 metrics.alerts_fired.labels(rule=alert.rule, severity=alert.severity).inc()
             else:
                 metrics.alerts_resolved.labels(rule=alert.rule).inc()
-            await self._send(self._alerts, f"{alert.course_id}|{alert.subject_id}".encode(),
-                             _alert_bytes(alert))
+            await self._send(
+                self._alerts, f"{alert.course_id}|{alert.subject_id}".encode(), _alert_bytes(alert)
+            )
         for index, (target, item) in enumerate(step.derived[:MAX_DERIVED]):
             await self._send_update(target, ("derived", origin, seq * MAX_DERIVED + index, item))
 
     async def _send_update(self, key: str, payload: tuple[Any, ...]) -> None:
         await self._send(self._updates, key.encode(), wire.dumps(payload))
 
-    async def _send(self, topic: str, key: bytes, value: bytes | None,
-                    partition: int | None = None) -> None:
+    async def _send(
+        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+    ) -> None:
         await self._outbox.add(topic, key, value, partition)
 
     # -- state -----------------------------------------------------------------------------
@@ -260,8 +276,14 @@ class SubjectBatches:
             return self._table.data.get(key.encode())
         return stored  # type: ignore[return-value]
 
-    def _keep(self, key: str, stored: Stored | None, step: Step, partition: int,
-              mark: tuple[str, int] | None) -> None:
+    def _keep(
+        self,
+        key: str,
+        stored: Stored | None,
+        step: Step,
+        partition: int,
+        mark: tuple[str, int] | None,
+    ) -> None:
         """Stage a step's state in the batch overlay (written once, at the batch's end)."""
         if not step.changed and mark is None:
             return
@@ -270,8 +292,7 @@ class SubjectBatches:
                 self._overlay[key] = None
                 self._partitions[key] = partition
             return
-        record = Stored(state=step.state, partition=partition,
-                        marks=stored.marks if stored else ())
+        record = Stored(state=step.state, partition=partition, marks=stored.marks if stored else ())
         if mark is not None:
             record.marks = record.marked(*mark)
         record.due = step.next_due
@@ -286,8 +307,9 @@ class SubjectBatches:
             partition = self._partitions[key]
             raw = key.encode()
             write(raw, record, partition)
-            await self._send(self._changelog, raw,
-                             None if record is None else encode_stored(record), partition)
+            await self._send(
+                self._changelog, raw, None if record is None else encode_stored(record), partition
+            )
             if record is not None and record.due is not None:
                 self._worker.schedule(key, record.due, partition)
         newest: dict[int, int] = {}

@@ -62,17 +62,19 @@ class TutorApi:
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._auth])
-        app.add_routes([
-            web.get("/", self.page),
-            web.get("/healthz", self.healthz),
-            web.get("/metrics", self.prometheus),
-            web.static("/static", STATIC),
-            web.get("/api/v1/me", self.me),
-            web.get("/api/v1/queue", self.list_queue),
-            web.get("/api/v1/feedback", self.feedback),
-            web.get("/api/v1/nudges/{nudge_id}", self.nudge),
-            web.post("/api/v1/nudges/{nudge_id}/{action}", self.act),
-        ])
+        app.add_routes(
+            [
+                web.get("/", self.page),
+                web.get("/healthz", self.healthz),
+                web.get("/metrics", self.prometheus),
+                web.static("/static", STATIC),
+                web.get("/api/v1/me", self.me),
+                web.get("/api/v1/queue", self.list_queue),
+                web.get("/api/v1/feedback", self.feedback),
+                web.get("/api/v1/nudges/{nudge_id}", self.nudge),
+                web.post("/api/v1/nudges/{nudge_id}/{action}", self.act),
+            ]
+        )
         return app
 
     async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -90,8 +92,11 @@ class TutorApi:
             request.headers.get(LMS_USER_HEADER),
         )
         if principal is None:
-            return _error(401, "sign in: a valid tutor token is required",
-                          headers={"WWW-Authenticate": 'Bearer realm="facilitation"'})
+            return _error(
+                401,
+                "sign in: a valid tutor token is required",
+                headers={"WWW-Authenticate": 'Bearer realm="facilitation"'},
+            )
         request[PRINCIPAL] = principal
         return await handler(request)
 
@@ -117,13 +122,15 @@ class TutorApi:
         who = request[PRINCIPAL]
         tutors = {t.tutor_id: t for r in self.rosters() for t in r.tutors}
         me = tutors.get(who.tutor_id)
-        return web.json_response({
-            "tutor_id": who.tutor_id,
-            "name": me.name if me else who.tutor_id,
-            "lead": who.lead,
-            "team": sorted(tutors) if tutors else [who.tutor_id],
-            "now": format_time(self.clock()),
-        })
+        return web.json_response(
+            {
+                "tutor_id": who.tutor_id,
+                "name": me.name if me else who.tutor_id,
+                "lead": who.lead,
+                "team": sorted(tutors) if tutors else [who.tutor_id],
+                "now": format_time(self.clock()),
+            }
+        )
 
     async def list_queue(self, request: web.Request) -> web.Response:
         who = request[PRINCIPAL]
@@ -132,15 +139,18 @@ class TutorApi:
         if (everyone or target != who.tutor_id) and not who.lead:
             return _error(403, "only leads see other tutors' queues")
         queues: dict[str, list[Nudge]] = (
-            await self._call(self.queue.list_all) if everyone
+            await self._call(self.queue.list_all)
+            if everyone
             else {target: await self._call(self.queue.list_queue, target)}
         )
         for tutor, nudges in queues.items():
             self.metrics.open_nudges.labels(tutor=tutor).set(len(nudges))
-        return web.json_response({
-            "now": format_time(self.clock()),
-            "queues": {t: [n.to_dict() for n in ns] for t, ns in queues.items()},
-        })
+        return web.json_response(
+            {
+                "now": format_time(self.clock()),
+                "queues": {t: [n.to_dict() for n in ns] for t, ns in queues.items()},
+            }
+        )
 
     async def nudge(self, request: web.Request) -> web.Response:
         nudge, denied = await self._visible(request)

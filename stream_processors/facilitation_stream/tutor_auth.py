@@ -72,8 +72,11 @@ class TokenStore:
         return token
 
     def revoke(self, tutor_id: str) -> int:
-        gone = [h for h, raw in self.client.hgetall(self.key).items()
-                if json.loads(raw).get("tutor") == tutor_id]
+        gone = [
+            h
+            for h, raw in self.client.hgetall(self.key).items()
+            if json.loads(raw).get("tutor") == tutor_id
+        ]
         if gone:
             self.client.hdel(self.key, *gone)
         return len(gone)

@@ -83,8 +83,15 @@ class TutorQueue:
         self._scripts = {
             name: client.register_script(getattr(lua, name))
             for name in (
-                "ENQUEUE", "CLAIM", "RESOLVE", "NOT_USEFUL", "SNOOZE", "WAKE",
-                "REASSIGN", "ESCALATE", "ALERT_RESOLVED",
+                "ENQUEUE",
+                "CLAIM",
+                "RESOLVE",
+                "NOT_USEFUL",
+                "SNOOZE",
+                "WAKE",
+                "REASSIGN",
+                "ESCALATE",
+                "ALERT_RESOLVED",
             )
         }
 
@@ -149,8 +156,9 @@ class TutorQueue:
     ) -> Outcome:
         """``own_only``: the actor may claim only a nudge in their own queue (leads: False)."""
         at = _now(now)
-        return self._run("CLAIM", nudge_id, actor, format_time(at), at.timestamp(),
-                         "1" if own_only else "0")
+        return self._run(
+            "CLAIM", nudge_id, actor, format_time(at), at.timestamp(), "1" if own_only else "0"
+        )
 
     def resolve(
         self,
@@ -162,36 +170,85 @@ class TutorQueue:
         resolution: str = "done",
     ) -> Outcome:
         at = _now(now)
-        return self._run("RESOLVE", nudge_id, actor, format_time(at), at.timestamp(),
-                         "1" if own_only else "0", "resolved", resolution, CLOSED_RETENTION_S)
+        return self._run(
+            "RESOLVE",
+            nudge_id,
+            actor,
+            format_time(at),
+            at.timestamp(),
+            "1" if own_only else "0",
+            "resolved",
+            resolution,
+            CLOSED_RETENTION_S,
+        )
 
     def not_useful(
-        self, nudge_id: str, actor: str, *, now: datetime | None = None, own_only: bool = True,
+        self,
+        nudge_id: str,
+        actor: str,
+        *,
+        now: datetime | None = None,
+        own_only: bool = True,
         note: str = "",
     ) -> Outcome:
         """Record "not useful" feedback (counted once per nudge, per rule) and close it."""
         at = _now(now)
-        return self._run("NOT_USEFUL", nudge_id, actor, format_time(at), at.timestamp(),
-                         "1" if own_only else "0", CLOSED_RETENTION_S, note)
+        return self._run(
+            "NOT_USEFUL",
+            nudge_id,
+            actor,
+            format_time(at),
+            at.timestamp(),
+            "1" if own_only else "0",
+            CLOSED_RETENTION_S,
+            note,
+        )
 
     def snooze(
-        self, nudge_id: str, actor: str, until: datetime, *, now: datetime | None = None,
+        self,
+        nudge_id: str,
+        actor: str,
+        until: datetime,
+        *,
+        now: datetime | None = None,
         own_only: bool = True,
     ) -> Outcome:
         at = _now(now)
         until = until.astimezone(UTC)
         if until <= at:
             raise ValueError(f"snooze until {format_time(until)} is not in the future")
-        return self._run("SNOOZE", nudge_id, actor, format_time(at), at.timestamp(),
-                         "1" if own_only else "0", format_time(until), until.timestamp())
+        return self._run(
+            "SNOOZE",
+            nudge_id,
+            actor,
+            format_time(at),
+            at.timestamp(),
+            "1" if own_only else "0",
+            format_time(until),
+            until.timestamp(),
+        )
 
     def reassign(
-        self, nudge_id: str, actor: str, to_tutor: str, *, now: datetime | None = None,
-        own_only: bool = True, action: str = "reassigned",
+        self,
+        nudge_id: str,
+        actor: str,
+        to_tutor: str,
+        *,
+        now: datetime | None = None,
+        own_only: bool = True,
+        action: str = "reassigned",
     ) -> Outcome:
         at = _now(now)
-        return self._run("REASSIGN", nudge_id, actor, format_time(at), at.timestamp(),
-                         "1" if own_only else "0", to_tutor, action)
+        return self._run(
+            "REASSIGN",
+            nudge_id,
+            actor,
+            format_time(at),
+            at.timestamp(),
+            "1" if own_only else "0",
+            to_tutor,
+            action,
+        )
 
     def escalate(
         self, nudge_id: str, lead_id: str, *, now: datetime | None = None, actor: str = "system"

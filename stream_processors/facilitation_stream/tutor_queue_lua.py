@@ -76,7 +76,9 @@ end
 
 # ARGV: P, alert_id, nudge_id, merge_key, tutor, fields_json, item_json, rank, score,
 #       now_iso, now_ts, actor, affinity_keys_json, severity, why
-ENQUEUE = _PRELUDE + r"""
+ENQUEUE = (
+    _PRELUDE
+    + r"""
 local alert_id, id, mkey, tutor = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, now_ts, actor = ARGV[10], ARGV[11], ARGV[12]
 local existing = redis.call('GET', P .. 'alert:' .. alert_id)
@@ -128,9 +130,12 @@ set_affinity(n, tutor)
 hist(id, now, actor, 'created', '', 'new', tutor .. ': ' .. ARGV[15])
 return reply('created', id, n)
 """
+)
 
 # ARGV: P, id, actor, now_iso, now_ts, require_owner
-CLAIM = _PRELUDE + r"""
+CLAIM = (
+    _PRELUDE
+    + r"""
 local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
 local n = nkey(id)
 local denied = guard(id, n, actor, ARGV[6])
@@ -150,9 +155,12 @@ set_affinity(n, actor)
 hist(id, now, actor, 'claimed', state, 'claimed', '')
 return reply('ok', id, n)
 """
+)
 
 # ARGV: P, id, actor, now_iso, now_ts, require_owner, final_state, resolution, retention_s
-RESOLVE = _PRELUDE + r"""
+RESOLVE = (
+    _PRELUDE
+    + r"""
 local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
 local n = nkey(id)
 local state = redis.call('HGET', n, 'state')
@@ -162,9 +170,12 @@ if denied then return denied end
 close(id, n, ARGV[7], ARGV[8], actor, now, ARGV[9])
 return reply('ok', id, n)
 """
+)
 
 # ARGV: P, id, actor, now_iso, now_ts, require_owner, retention_s, note
-NOT_USEFUL = _PRELUDE + r"""
+NOT_USEFUL = (
+    _PRELUDE
+    + r"""
 local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
 local n = nkey(id)
 local denied = guard(id, n, actor, ARGV[6])
@@ -184,9 +195,12 @@ if is_open(redis.call('HGET', n, 'state')) then
 end
 return reply('ok', id, n)
 """
+)
 
 # ARGV: P, id, actor, now_iso, now_ts, require_owner, until_iso, until_ts
-SNOOZE = _PRELUDE + r"""
+SNOOZE = (
+    _PRELUDE
+    + r"""
 local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
 local n = nkey(id)
 local denied = guard(id, n, actor, ARGV[6])
@@ -205,9 +219,12 @@ redis.call('ZREM', P .. 'unclaimed', id)
 hist(id, now, actor, 'snoozed', state, 'snoozed', ARGV[7])
 return reply('ok', id, n)
 """
+)
 
 # ARGV: P, now_iso, now_ts  -> list of woken ids
-WAKE = _PRELUDE + r"""
+WAKE = (
+    _PRELUDE
+    + r"""
 local now, now_ts = ARGV[2], ARGV[3]
 local woken = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'snoozed', '-inf', now_ts)) do
@@ -227,9 +244,12 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'snoozed', '-inf', now_ts))
 end
 return woken
 """
+)
 
 # ARGV: P, id, actor, now_iso, now_ts, require_owner, to_tutor, action
-REASSIGN = _PRELUDE + r"""
+REASSIGN = (
+    _PRELUDE
+    + r"""
 local id, actor, now, to = ARGV[2], ARGV[3], ARGV[4], ARGV[7]
 local n = nkey(id)
 local denied = guard(id, n, actor, ARGV[6])
@@ -250,10 +270,13 @@ set_affinity(n, to)
 hist(id, now, actor, ARGV[8], from, to, state)
 return reply('ok', id, n)
 """
+)
 
 # ARGV: P, id, actor, now_iso, now_ts, lead. Only a still-unclaimed ("new") nudge escalates,
 # and only once: the lead's queue is the end of the line.
-ESCALATE = _PRELUDE + r"""
+ESCALATE = (
+    _PRELUDE
+    + r"""
 local id, actor, now, lead = ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local n = nkey(id)
 local state = redis.call('HGET', n, 'state')
@@ -266,10 +289,13 @@ redis.call('HSET', n, 'state', 'escalated', 'escalated_from', from, 'updated_at'
 hist(id, now, actor, 'escalated', from, lead, '')
 return reply('ok', id, n)
 """
+)
 
 # ARGV: P, alert_id, actor, now_iso, retention_s. The alert's condition cleared: close its
 # item; when no item is left open the nudge auto-resolves.
-ALERT_RESOLVED = _PRELUDE + r"""
+ALERT_RESOLVED = (
+    _PRELUDE
+    + r"""
 local alert_id, actor, now = ARGV[2], ARGV[3], ARGV[4]
 local id = redis.call('GET', P .. 'alert:' .. alert_id)
 if not id then return reply('not_found', '', nil) end
@@ -299,3 +325,4 @@ else
 end
 return reply('ok', id, n)
 """
+)

@@ -28,7 +28,8 @@ _INDEX = {cls: i for i, cls in enumerate(_CLASSES)}
 _FIELDS = [tuple(f.name for f in dataclasses.fields(cls)) for cls in _CLASSES]
 
 
-def _flat(value: Any) -> Any:
+def flatten(value: Any) -> Any:
+    """An event, update or plain value as nested tuples of builtins (cheap to pickle)."""
     kind = value.__class__
     if kind in _PLAIN:
         return value
@@ -36,9 +37,9 @@ def _flat(value: Any) -> Any:
         return (_ROLE, value.value)
     index = _INDEX.get(kind)
     if index is not None:
-        return (_OBJECT, index, *[_flat(getattr(value, n)) for n in _FIELDS[index]])
+        return (_OBJECT, index, *[flatten(getattr(value, n)) for n in _FIELDS[index]])
     if kind is Update:
-        return (_UPDATE, value.key, value.op, _flat(value.event), value.t)
+        return (_UPDATE, value.key, value.op, flatten(value.event), value.t)
     if kind is datetime and value.tzinfo is UTC:
         return (_TIME, (value - _EPOCH) // _MICROSECOND)  # exact, unlike a float timestamp
     raise TypeError(f"cannot put a {kind.__name__} on the updates topic")
@@ -47,11 +48,12 @@ def _flat(value: Any) -> Any:
 def _object(index: int, values: tuple[Any, ...]) -> Any:
     obj: Any = object.__new__(_CLASSES[index])
     for name, value in zip(_FIELDS[index], values, strict=True):
-        object.__setattr__(obj, name, _rebuilt(value))  # frozen: as dataclasses' __init__
+        object.__setattr__(obj, name, rebuild(value))  # frozen: as dataclasses' __init__
     return obj
 
 
-def _rebuilt(value: Any) -> Any:
+def rebuild(value: Any) -> Any:
+    """The value ``flatten`` was given."""
     if value.__class__ is not tuple:
         return value
     tag = value[0]
@@ -61,13 +63,13 @@ def _rebuilt(value: Any) -> Any:
         return _EPOCH + value[1] * _MICROSECOND
     if tag == _ROLE:
         return Role(value[1])
-    return Update(value[1], value[2], _rebuilt(value[3]), value[4])
+    return Update(value[1], value[2], rebuild(value[3]), value[4])
 
 
 def dumps(message: tuple[Any, ...]) -> bytes:
     """Encode an updates-topic message: ``("derived", origin, seq, item)`` or ``("tick", t)``."""
-    return pickle.dumps(tuple(_flat(v) for v in message), protocol=5)
+    return pickle.dumps(tuple(flatten(v) for v in message), protocol=5)
 
 
 def loads(data: bytes) -> tuple[Any, ...]:
-    return tuple(_rebuilt(v) for v in pickle.loads(data))  # our own workers' topic only
+    return tuple(rebuild(v) for v in pickle.loads(data))  # our own workers' topic only

@@ -106,9 +106,7 @@ def _send(events: Iterator[Event], args: argparse.Namespace, out: TextIO | None)
             value = dumps(event)
             if out is not None:
                 out.write(value + "\n")
-            future = producer.send(
-                topic, key=event.partition_key().encode(), value=value.encode()
-            )
+            future = producer.send(topic, key=event.partition_key().encode(), value=value.encode())
             future.add_errback(failures.append)
         producer.flush()
     finally:

@@ -52,9 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from facilitation_stream.replay_input import (
         UsageError,
         check_files,
-        load_sorted,
         pack_from,
-        replay,
+        read_and_replay,
         time_arg,
     )
 
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     assert at is not None
     stats = ReadStats()
-    result = replay(load_sorted(args.events, args.format, stats), pack, at)
+    result = read_and_replay(args.events, args.format, stats, pack, at)
     replayer, now = result.replayer, at.timestamp()
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(COLUMNS)

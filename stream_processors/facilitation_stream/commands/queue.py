@@ -44,8 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         act.add_argument("--tutor", required=name != "history", help="who acts")
         act.add_argument("--json", action="store_true")
         if name != "history":
-            act.add_argument("--lead", action="store_true",
-                             help="act as a lead on a nudge in another tutor's queue")
+            act.add_argument(
+                "--lead",
+                action="store_true",
+                help="act as a lead on a nudge in another tutor's queue",
+            )
         if name == "snooze":
             when = act.add_mutually_exclusive_group(required=True)
             when.add_argument("--until", help="ISO 8601 time with zone")
@@ -101,8 +104,9 @@ def _act(args: argparse.Namespace) -> int:
             print(json.dumps({"nudge_id": args.nudge_id, "history": entries}, indent=2))
         else:
             for e in entries:
-                print(f"{e['at']}  {e['by']:<12} {e['action']:<12} {e['from']}->{e['to']} "
-                      f"{e['note']}")
+                print(
+                    f"{e['at']}  {e['by']:<12} {e['action']:<12} {e['from']}->{e['to']} {e['note']}"
+                )
         return 0 if entries else EXIT_REFUSED
     own_only = not args.lead
     outcome: Outcome
@@ -115,7 +119,8 @@ def _act(args: argparse.Namespace) -> int:
     elif action == "snooze":
         try:
             until = (
-                parse_time(args.until) if args.until
+                parse_time(args.until)
+                if args.until
                 else datetime.now(UTC) + timedelta(hours=args.hours)
             )
             outcome = queue.snooze(args.nudge_id, args.tutor, until, own_only=own_only)
@@ -127,6 +132,8 @@ def _act(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(outcome.to_dict()))
     else:
-        print(f"{action} {outcome.nudge_id or args.nudge_id}: {outcome.status}"
-              + (f" (state {outcome.state}, tutor {outcome.tutor_id})" if outcome.state else ""))
+        print(
+            f"{action} {outcome.nudge_id or args.nudge_id}: {outcome.status}"
+            + (f" (state {outcome.state}, tutor {outcome.tutor_id})" if outcome.state else "")
+        )
     return 0 if outcome.status in ("ok", "noop") else EXIT_REFUSED

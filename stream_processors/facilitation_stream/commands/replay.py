@@ -61,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from facilitation_stream.replay_input import (
         UsageError,
         check_files,
-        load_sorted,
         pack_from,
-        replay,
+        read_and_replay,
         time_arg,
     )
 
@@ -76,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"facilitation replay: {err}", file=sys.stderr)
         return EXIT_USAGE
     stats = ReadStats()
-    events = load_sorted(args.events, args.format, stats)
-    result = replay(events, pack, until)
+    result = read_and_replay(args.events, args.format, stats, pack, until)
     out = sys.stdout
     if args.output == "jsonl":
         write_jsonl(result.alerts, out)

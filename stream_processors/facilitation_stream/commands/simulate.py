@@ -64,15 +64,18 @@ def _simulate(args: argparse.Namespace) -> int:
     main = simulate(roster, rules, engine=args.engine == "on", seed=args.seed)
     other = (
         simulate(roster, rules, engine=args.engine != "on", seed=args.seed)
-        if args.compare else None
+        if args.compare
+        else None
     )
     if args.json:
         print(json.dumps({**main, **({"compare": other} if other else {})}, indent=2))
         return 0
     runs = [main] + ([other] if other else [])
-    print(f"Seed course (seed {args.seed}): {main['enrolled']} enrolled, "
-          f"{main['active_to_end']} active to the end, {main['weeks']} weeks, "
-          f"{len(main['nudges_per_tutor'])} tutors")
+    print(
+        f"Seed course (seed {args.seed}): {main['enrolled']} enrolled, "
+        f"{main['active_to_end']} active to the end, {main['weeks']} weeks, "
+        f"{len(main['nudges_per_tutor'])} tutors"
+    )
     header = f"{'':<34}" + "".join(f"{'engine ' + r['engine']:>14}" for r in runs)
     print(header)
     for key, label in ROWS:

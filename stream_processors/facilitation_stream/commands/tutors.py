@@ -53,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = actions.add_parser("serve", help="serve the tutor API and page")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8077)
-    serve.add_argument("--tick-seconds", type=float, default=60.0,
-                       help="run the timed work this often (0: never)")
+    serve.add_argument(
+        "--tick-seconds", type=float, default=60.0, help="run the timed work this often (0: never)"
+    )
     serve.set_defaults(func=_serve)
 
 
@@ -67,8 +68,15 @@ def _check(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 1
     rows = [
-        {"id": t.tutor_id, "name": t.name, "timezone": t.timezone, "capacity": t.capacity,
-         "lead": t.lead, "away": t.away, "areas": sorted(t.areas)}
+        {
+            "id": t.tutor_id,
+            "name": t.name,
+            "timezone": t.timezone,
+            "capacity": t.capacity,
+            "lead": t.lead,
+            "away": t.away,
+            "areas": sorted(t.areas),
+        }
         for t in roster.tutors
     ]
     if args.json:
@@ -76,8 +84,10 @@ def _check(args: argparse.Namespace) -> int:
     else:
         print(f"{args.path}: valid roster for {roster.course_id}, {len(rows)} tutors")
         for r in rows:
-            print(f"  {r['id']:<12} {r['timezone']:<22} capacity {r['capacity']:<3}"
-                  f"{' lead' if r['lead'] else ''}{' AWAY' if r['away'] else ''}")
+            print(
+                f"  {r['id']:<12} {r['timezone']:<22} capacity {r['capacity']:<3}"
+                f"{' lead' if r['lead'] else ''}{' AWAY' if r['away'] else ''}"
+            )
     return 0
 
 
@@ -123,10 +133,12 @@ def build_api(args: argparse.Namespace) -> Any:
 
     service = os.environ.get("FACILITATION_TUTOR_SERVICE_TOKEN")
     tokens = TokenStore(
-        client, DEFAULT_PREFIX,
+        client,
+        DEFAULT_PREFIX,
         tokens_file=os.environ.get("FACILITATION_TUTOR_TOKENS_FILE") or None,
         service_token_hash=hash_token(service) if service else None,
-        lms_users=lms_user, is_lead=is_lead,
+        lms_users=lms_user,
+        is_lead=is_lead,
     )
     return TutorApi(TutorQueue(client), tokens, all_rosters)
 
@@ -159,10 +171,12 @@ def _router(args: argparse.Namespace) -> Any:
     rosters = _rosters(args)
     provider = rosters if rosters is not None else (lambda _course: None)
     queue = TutorQueue(_redis(args))
-    notifier = Notifier(queue, Outbox(queue.client, queue.prefix),
-                        page_url=os.environ.get("FACILITATION_TUTOR_PAGE_URL", ""))
-    router = Router(queue, provider, default_tutor=get_settings().default_tutor,
-                    notifier=notifier)
+    notifier = Notifier(
+        queue,
+        Outbox(queue.client, queue.prefix),
+        page_url=os.environ.get("FACILITATION_TUTOR_PAGE_URL", ""),
+    )
+    router = Router(queue, provider, default_tutor=get_settings().default_tutor, notifier=notifier)
     return router, rosters
 
 
@@ -173,10 +187,12 @@ def _dispatcher(router: Any) -> Any:
     senders: dict[str, Sender] = {"webhook": WebhookSender()}
     if env("FACILITATION_SMTP_HOST"):
         senders["email"] = SmtpSender(
-            env("FACILITATION_SMTP_HOST", ""), int(env("FACILITATION_SMTP_PORT", "25")),
+            env("FACILITATION_SMTP_HOST", ""),
+            int(env("FACILITATION_SMTP_PORT", "25")),
             env("FACILITATION_SMTP_FROM", "facilitation@localhost"),
             starttls=env("FACILITATION_SMTP_STARTTLS") == "1",
-            username=env("FACILITATION_SMTP_USERNAME"), password=env("FACILITATION_SMTP_PASSWORD"),
+            username=env("FACILITATION_SMTP_USERNAME"),
+            password=env("FACILITATION_SMTP_PASSWORD"),
         )
     return Dispatcher(router.notifier.outbox, senders)
 
@@ -185,16 +201,25 @@ def _away(args: argparse.Namespace) -> int:
     router, rosters = _router(args)
     router.queue.set_away(args.tutor, not args.back)
     report = router.tick(rosters.all() if rosters else [])
-    print(f"{args.tutor}: {'back' if args.back else 'away'}; "
-          f"{len(report.redistributed)} nudge(s) moved")
+    print(
+        f"{args.tutor}: {'back' if args.back else 'away'}; "
+        f"{len(report.redistributed)} nudge(s) moved"
+    )
     return 0
 
 
 def _tick(args: argparse.Namespace) -> int:
     router, rosters = _router(args)
     report = router.tick(rosters.all() if rosters else [])
-    print(json.dumps({"woken": report.woken, "escalated": report.escalated,
-                      "redistributed": report.redistributed}))
+    print(
+        json.dumps(
+            {
+                "woken": report.woken,
+                "escalated": report.escalated,
+                "redistributed": report.redistributed,
+            }
+        )
+    )
     return 0
 
 
