@@ -23,7 +23,6 @@ from facilitation_rules.subjects import (
     COURSE_ACTIVE_DAY,
     COURSE_JOINED,
     course_key,
-    learner_key,
     route,
 )
 
@@ -108,11 +107,17 @@ class Replayer:
             )
         if rules is None:
             return
-        key = learner_key(course_id, learner_id)
+        key = f"L|{course_id}|{learner_id}"  # learner_key(), inlined: the hot path
         states = self.states
         state = states.get(key)
-        if state is not None and learners.again_today(state, t, rules):
-            return  # the state changed in place, its due time did not
+        if state is not None:
+            changes = learners.quick_activity(state, t, rules)
+            if changes == 0:
+                return  # the state changed in place, its due time did not
+            if changes > 0:  # a new active day
+                self._store(key, state)
+                states[course] = course_change(states.get(course), course_id, COURSE_ACTIVE_DAY, t)
+                return
         out: list[Output] = []
         state, changes = learners.active(
             state, course_id, learner_id, t, rules, states.get(course), out

@@ -21,15 +21,20 @@ Unenrolment resolves everything open and stops the clocks; staff are never learn
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any
 
 from facilitation_rules import dropout
-from facilitation_rules.alerts import AlertKind
-from facilitation_rules.conditions import passes
 from facilitation_rules.detectors import learner_risk
-from facilitation_rules.detectors.emit import Output, Update, alert, day_word, iso_day, utc
+from facilitation_rules.detectors.emit import Output, Update, day_word, iso_day, utc
+from facilitation_rules.detectors.learner_alerts import (
+    DROPOUT,
+    NEVER_POSTED,
+    OVERDUE,
+    WENT_QUIET,
+    enrolled,
+    fire,
+    open_alerts,
+    resolve,
+)
 from facilitation_rules.detectors.learner_risk import risk_now as risk_now  # the export's
 from facilitation_rules.event_codec import format_time
 from facilitation_rules.events import PostCreated, ReflectionSubmitted
@@ -50,22 +55,9 @@ from facilitation_rules.subjects import (
     post_key,
 )
 
-NEVER_POSTED = "silent_learner.never_posted"
-WENT_QUIET = "silent_learner.went_quiet"
-DROPOUT = "dropout_risk"
-OVERDUE = "reflection.overdue"
-_KINDS: dict[str, AlertKind] = {
-    NEVER_POSTED: "silent_learner",
-    WENT_QUIET: "silent_learner",
-    DROPOUT: "dropout_risk",
-    OVERDUE: "reflection",
-}
-
-
 # What plain activity changes in the course aggregate: a mask ``active`` returns.
 NEW_DAY, JOINED = 1, 2
 _CHANGED = 4  # an open alert changed: the due time must be redone
-_NO_ALERTS: Mapping[str, str] = MappingProxyType({})
 
 
 def apply(
@@ -94,8 +86,8 @@ def apply(
         state.first_post_at = min(state.first_post_at, t)
         if state.posts == 1 and ev.post_kind != "thread" and rules.unanswered.first_posts:
             out.append(Update(post_key(state.course_id, ev.post_id), POST_TRACK, ev, t))
-        if NEVER_POSTED in _open(state):
-            out.append(_resolve(state, NEVER_POSTED, t, "posted in the forum"))
+        if NEVER_POSTED in open_alerts(state):
+            out.append(resolve(state, NEVER_POSTED, t, "posted in the forum"))
     elif op == REFLECTED:
         assert isinstance(ev, ReflectionSubmitted)
         _touched(state, t, u, out, rules, cohort)
@@ -103,9 +95,9 @@ def apply(
         answered = state.answered_prompts
         if ev.prompt_id not in answered:
             answered = state.answered_prompts = (*answered, sys.intern(ev.prompt_id))
-        episode = _open(state).get(OVERDUE)
+        episode = open_alerts(state).get(OVERDUE)
         if episode is not None and all(p in answered for p in episode.split(",")):
-            out.append(_resolve(state, OVERDUE, t, "the reflection was submitted"))
+            out.append(resolve(state, OVERDUE, t, "the reflection was submitted"))
     elif op == REPLY_RECEIVED:
         state.replies_received += 1
     elif op == ENROLLED:
@@ -114,8 +106,8 @@ def apply(
         state.unenrolled = False
     elif op == UNENROLLED:
         state.unenrolled = True
-        for rule in sorted(_open(state)):
-            out.append(_resolve(state, rule, t, "unenrolled from the course"))
+        for rule in sorted(open_alerts(state)):
+            out.append(resolve(state, rule, t, "unenrolled from the course"))
     now_enrolled = enrolled(state, rules)
     if now_enrolled != was_enrolled:
         change = COURSE_JOINED if now_enrolled else COURSE_LEFT
@@ -140,8 +132,8 @@ def active(
     """
     if state is None:
         state = LearnerState(course_id=course_id, learner_id=learner_id, prompts_from=t)
-    elif again_today(state, t, rules):
-        return state, 0
+    elif (changes := quick_activity(state, t, rules)) >= 0:
+        return state, changes
     elif state.due <= t:
         tick(state, t, rules, cohort, out)  # per-subject event time: deadlines first
     was_enrolled = enrolled(state, rules)
@@ -155,36 +147,37 @@ def active(
     return state, changes & (NEW_DAY | JOINED)
 
 
-def again_today(state: LearnerState, t: float, rules: CourseRules) -> bool:
-    """Record activity that changes nothing but ``last_active``; False if it may do more.
+def quick_activity(state: LearnerState, t: float, rules: CourseRules) -> int:
+    """Record the plain activity of a known, enrolled learner with no alert open and no
+    deadline due by ``t``, not older than their last activity (most of a log): the
+    ``NEW_DAY`` mask or 0. -1 when it may do more: then nothing was changed.
 
-    Activity later on the day of the learner's last activity, with no alert open and no
-    deadline due, adds no active day and resolves nothing (most of a log). The deadlines
-    it moves (went quiet, the next dropout evaluation) only move later, so ``due`` is left
-    as it is: a lower bound, as it may be; the tick at that time finds nothing due yet
-    and sets it right, the dropout evaluation reschedules itself past the new activity.
+    Later on the day of the last activity it adds no active day and resolves nothing, and
+    the deadlines it moves (went quiet, the next dropout evaluation) only move later, so
+    ``due`` is left as it is: a lower bound, as it may be; the tick at that time finds
+    nothing due yet and sets it right, the dropout evaluation reschedules itself past the
+    new activity. On a new day it does what ``active`` does for such a learner.
     """
     last = state.last_active
-    if (
+    if not (
         last <= t < state.due
-        and t // DAY == last // DAY
         and state.open is None
         and not state.unenrolled
+        and last != NO_TIME
         and (state.enrolled_at is not None or rules.implicit_enrollment)
     ):
-        state.last_active = t
-        return True
-    return False
-
-
-def enrolled(state: LearnerState, rules: CourseRules) -> bool:
-    if state.unenrolled:
-        return False
-    return state.enrolled_at is not None or (rules.implicit_enrollment and state.active)
-
-
-def _open(state: LearnerState) -> Mapping[str, str]:
-    return state.open or _NO_ALERTS
+        return -1
+    state.last_active = t
+    if t // DAY == last // DAY:
+        return 0
+    changes = NEW_DAY if state.days.add(int(t // DAY)) else 0
+    cfg = rules.dropout
+    if cfg.enabled:
+        earliest = t + cfg.min_inactive_days * DAY
+        if state.eval_due < earliest or state.eval_due == INF:
+            state.eval_due = learner_risk.evaluation_slot(earliest, rules)
+    state.due = _due_after_activity(state, rules)
+    return changes
 
 
 def _touched(
@@ -222,12 +215,12 @@ def _touch(
     if not open_alerts:
         return changes
     if WENT_QUIET in open_alerts:
-        out.append(_resolve(state, WENT_QUIET, t, "active again"))
+        out.append(resolve(state, WENT_QUIET, t, "active again"))
         changes |= _CHANGED
     if DROPOUT in open_alerts:
         cfg = rules.dropout
         risk = learner_risk.assess(state, t, rules, cohort).risk
-        out.append(_resolve(state, DROPOUT, t, f"active again (risk now {risk:.2f})"))
+        out.append(resolve(state, DROPOUT, t, f"active again (risk now {risk:.2f})"))
         state.eval_due = learner_risk.evaluation_slot(t + cfg.min_inactive_days * DAY, rules)
         changes |= _CHANGED
     return changes
@@ -249,7 +242,7 @@ def tick(
             break
         if name == NEVER_POSTED:
             state.never_posted_checked = due
-            _fire(
+            fire(
                 state,
                 NEVER_POSTED,
                 "never_posted",
@@ -264,7 +257,7 @@ def tick(
                 f"no activity for {day_word(rules.silent.went_quiet_days or 0)} "
                 f"(last active {iso_day(state.last_active)})"
             )
-            _fire(state, WENT_QUIET, _iso(state.last_active), due, rules, out, (reason,))
+            fire(state, WENT_QUIET, _iso(state.last_active), due, rules, out, (reason,))
         elif name == OVERDUE:
             _prompt_due(state, due, rules, out)
         else:
@@ -292,7 +285,7 @@ def _components(state: LearnerState, rules: CourseRules) -> list[tuple[float, st
         silent.enabled
         and silent.went_quiet_days is not None
         and state.active
-        and WENT_QUIET not in _open(state)
+        and WENT_QUIET not in open_alerts(state)
     ):
         due = state.last_active + silent.went_quiet_days * DAY
         if state.quiet_checked != due and due <= end:
@@ -319,7 +312,11 @@ def _due_after_activity(state: LearnerState, rules: CourseRules) -> float:
     """``_set_due`` for an enrolled learner whose activity moved only went-quiet and dropout."""
     due = min(state.fixed_due, state.eval_due if rules.dropout.enabled else INF)
     silent = rules.silent
-    if silent.enabled and silent.went_quiet_days is not None and WENT_QUIET not in _open(state):
+    if (
+        silent.enabled
+        and silent.went_quiet_days is not None
+        and WENT_QUIET not in open_alerts(state)
+    ):
         quiet = state.last_active + silent.went_quiet_days * DAY
         end = rules.course_end if rules.course_end is not None else INF
         if quiet < due and quiet <= end and state.quiet_checked != quiet:
@@ -356,15 +353,15 @@ def _prompt_due(state: LearnerState, due: float, rules: CourseRules, out: list[O
     if not missing:
         return
     episode = ",".join(sorted(p.prompt_id for p in missing))
-    current = _open(state).get(OVERDUE)
+    current = open_alerts(state).get(OVERDUE)
     if current == episode:
         return
     if current is not None:
-        out.append(_resolve(state, OVERDUE, due, "superseded by a newer overdue prompt"))
+        out.append(resolve(state, OVERDUE, due, "superseded by a newer overdue prompt"))
     reasons = tuple(
         f"reflection {p.title or p.prompt_id!r} not submitted by {iso_day(p.due)}" for p in missing
     )
-    _fire(state, OVERDUE, episode, due, rules, out, reasons)
+    fire(state, OVERDUE, episode, due, rules, out, reasons)
 
 
 def _evaluate_dropout(
@@ -376,7 +373,7 @@ def _evaluate_dropout(
 ) -> None:
     cfg = rules.dropout
     state.eval_due = INF
-    if DROPOUT in _open(state) or not state.active:
+    if DROPOUT in open_alerts(state) or not state.active:
         return  # already flagged (re-evaluated on activity), or never started
     if rules.course_end is not None and at > rules.course_end:
         return
@@ -396,90 +393,14 @@ def _evaluate_dropout(
         found = learner_risk.assess(state, at, rules, cohort)
         reasons = learner_risk.reasons(found, cfg)
         details = {"risk_score": round(found.risk, 3)}
-        _fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, details)
-        if DROPOUT in _open(state):
+        fire(state, DROPOUT, iso_day(at), at, rules, out, reasons, details)
+        if DROPOUT in open_alerts(state):
             return
     # Skip ahead: without new activity the logit rises by a bounded amount a day, so no
     # evaluation before the gap to the threshold could close can fire.
     gap = learner_risk.logit(cfg.threshold) - z
     days = learner_risk.days_before_crossing(gap, active_recent, cfg)
     state.eval_due = at + DAY * days
-
-
-def _symbols(state: LearnerState, at: float, rules: CourseRules) -> dict[str, Any]:
-    since = (at - state.last_active) / DAY if state.active else -1.0
-    return {
-        "course_id": state.course_id,
-        "learner_id": state.learner_id,
-        "enrolled": enrolled(state, rules),
-        "posts": float(state.posts),
-        "reflections": float(state.reflections),
-        "replies_received": float(state.replies_received),
-        "active_days": float(len(state.days)),
-        "days_since_active": since,
-    }
-
-
-def _fire(
-    state: LearnerState,
-    rule: str,
-    episode: str,
-    at: float,
-    rules: CourseRules,
-    out: list[Output],
-    reasons: tuple[str, ...],
-    details: dict[str, Any] | None = None,
-) -> None:
-    cfg: Any = {
-        NEVER_POSTED: rules.silent,
-        WENT_QUIET: rules.silent,
-        DROPOUT: rules.dropout,
-        OVERDUE: rules.reflection,
-    }[rule]
-    if cfg.when is not None:
-        symbols = _symbols(state, at, rules)
-        if details and "risk_score" in details:
-            symbols["risk_score"] = float(details["risk_score"])
-        if not passes(cfg.when, symbols):
-            return
-    if state.open is None:
-        state.open = {}
-    state.open[rule] = episode
-    out.append(_alert(state, rule, episode, at, cfg.severity, reasons, details))
-
-
-def _resolve(state: LearnerState, rule: str, at: float, why: str) -> Output:
-    assert state.open is not None
-    episode = state.open.pop(rule)
-    if not state.open:
-        state.open = None
-    return _alert(state, rule, episode, at, "info", (why,), None, resolve=True)
-
-
-def _alert(
-    state: LearnerState,
-    rule: str,
-    episode: str,
-    at: float,
-    severity: str,
-    reasons: tuple[str, ...],
-    details: dict[str, Any] | None,
-    resolve: bool = False,
-) -> Output:
-    return alert(
-        rule=rule,
-        kind=_KINDS[rule],
-        course_id=state.course_id,
-        subject_type="learner",
-        subject_id=state.learner_id,
-        learner_id=state.learner_id,
-        episode=episode,
-        at=at,
-        severity=severity,
-        reasons=reasons,
-        resolve=resolve,
-        details=details,
-    )
 
 
 def _iso(ts: float) -> str:
