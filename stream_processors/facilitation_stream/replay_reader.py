@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -41,9 +42,14 @@ _first = itemgetter(0)
 
 
 def can_read_aside() -> bool:
-    """Whether a second process helps: more than one core for us, and ``fork`` exists."""
+    """Whether a second process helps and can start at once: more than one core for us,
+    ``fork``, and no other thread (a lock held by one would stay held in the child)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    return (
+        (cores or 1) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 def read_aside(
