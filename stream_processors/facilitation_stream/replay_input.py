@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,7 +124,7 @@ def replay_batches(
 ) -> ReplayRun:
     """``replay`` of the items of ``batches``, in order; at ``RESTART`` start over."""
     end = until.timestamp() if until is not None else INF
-    applies: Callable[[str], bool] = _cached(pack.applies)
+    applies: dict[str, bool] = {}  # course id -> whether the pack applies (asked once)
     replayer = Replayer(pack.rules_for)
     fed = after = outside = 0
     last = 0.0
@@ -140,7 +140,10 @@ def replay_batches(
                 if t > end:
                     after += 1
                     continue
-                if not applies(course_id):
+                ok = applies.get(course_id)
+                if ok is None:
+                    ok = applies[course_id] = pack.applies(course_id)
+                if not ok:
                     outside += 1
                     continue
                 if type(what) is str:
@@ -154,16 +157,3 @@ def replay_batches(
             last = end
         alerts = replayer.finish(last)
     return ReplayRun(replayer, alerts, last, fed, after, outside)
-
-
-def _cached(check: Callable[[str], bool]) -> Callable[[str], bool]:
-    seen: dict[str, bool] = {}
-
-    def applies(course_id: str) -> bool:
-        try:
-            return seen[course_id]
-        except KeyError:
-            result = seen[course_id] = check(course_id)
-            return result
-
-    return applies
