@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
@@ -61,9 +62,10 @@ def read_aside(
     # fork: the child starts at once with everything imported; the CLI has no threads here
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(list(paths), fmt, sender), daemon=True)
+    child = context.Process(target=_child, args=(list(paths), fmt, sender, receiver), daemon=True)
     child.start()
     sender.close()
+    finished = False
     try:
         while True:
             try:
@@ -85,15 +87,15 @@ def read_aside(
             elif kind == _DONE:
                 for name in ReadStats.__slots__:
                     setattr(stats, name, getattr(payload, name))
+                finished = True
                 return
             else:
                 raise RuntimeError(f"reading the event files failed: {payload}")
     finally:
         receiver.close()
-        child.join(timeout=5)
-        if child.is_alive():  # the parent stopped early (an error, Ctrl-C)
+        if not finished:  # stopped early (an error, Ctrl-C): the reading is not wanted
             child.kill()
-            child.join()
+        child.join()
 
 
 class InOrder:
@@ -129,7 +131,9 @@ class InOrder:
         return held
 
 
-def _child(paths: list[str], fmt: Format, out: Connection) -> None:
+def _child(paths: list[str], fmt: Format, out: Connection, parents_end: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    parents_end.close()  # forked open: the pipe breaks when the parent closes its end
     stats = ReadStats()
     try:
         order = InOrder()
@@ -150,6 +154,8 @@ def _child(paths: list[str], fmt: Format, out: Connection) -> None:
         else:
             _send(out, _ITEMS, order.rest(), stats)
         _send(out, _DONE, stats, stats)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the parent stopped reading (an error, Ctrl-C): nobody to tell
     except Exception as err:  # the parent reports it; a traceback here would be lost
         _send(out, _FAILED, f"{type(err).__name__}: {err}", stats)
     finally:

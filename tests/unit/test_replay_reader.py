@@ -92,3 +92,22 @@ def test_replay_after_a_restart_forgets_what_was_fed_before_it():
     once = replay(items, pack, None)
     again = replay_batches([items[:5], RESTART, items[:2], items[2:]], pack, None)
     assert again.alerts == once.alerts and again.fed == once.fed
+
+
+def test_stopping_early_stops_the_reading_process(tmp_path):
+    import multiprocessing
+
+    path = _log(tmp_path / "long.log", [h / 100 for h in range(20000)])
+    batches = read_aside([str(path)], "auto", ReadStats())
+    assert next(batches)
+    batches.close()  # e.g. the rules raised, or Ctrl-C
+    assert multiprocessing.active_children() == []
+
+
+def test_a_file_that_cannot_be_read_is_reported_not_raised(tmp_path):
+    stats = ReadStats()
+    missing = str(tmp_path / "gone.log")
+    assert [b for b in read_aside([missing], "auto", stats) if b] == []
+    assert [str(m) for m in stats.malformed] == [
+        f"{missing}:0: cannot open: No such file or directory"
+    ]
