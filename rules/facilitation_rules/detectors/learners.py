@@ -148,9 +148,10 @@ def active(
 
 
 def quick_activity(state: LearnerState, t: float, rules: CourseRules) -> int:
-    """Record the plain activity of a known, enrolled learner with no alert open and no
-    deadline due by ``t``, not older than their last activity (most of a log): the
-    ``NEW_DAY`` mask or 0. -1 when it may do more: then nothing was changed.
+    """Record the plain activity of a known, enrolled learner with no alert open that
+    activity resolves and no deadline due by ``t``, not older than their last activity
+    (most of a log): the ``NEW_DAY`` mask or 0. -1 when it may do more: then nothing was
+    changed.
 
     Later on the day of the last activity it adds no active day and resolves nothing, and
     the deadlines it moves (went quiet, the next dropout evaluation) only move later, so
@@ -159,9 +160,10 @@ def quick_activity(state: LearnerState, t: float, rules: CourseRules) -> int:
     new activity. On a new day it does what ``active`` does for such a learner.
     """
     last = state.last_active
+    open_alerts = state.open
     if not (
         last <= t < state.due
-        and state.open is None
+        and (open_alerts is None or (WENT_QUIET not in open_alerts and DROPOUT not in open_alerts))
         and not state.unenrolled
         and last != NO_TIME
         and (state.enrolled_at is not None or rules.implicit_enrollment)
