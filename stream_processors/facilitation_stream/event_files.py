@@ -105,6 +105,15 @@ def _is_contract(record: dict[str, Any]) -> bool:
     return "event_id" in record and type(event_type) is str and event_type.startswith(NAMESPACE)
 
 
+def _until_error(lines: Iterator[bytes], errors: list[Exception]) -> Iterator[bytes]:
+    """``lines`` up to a read error (a truncated or corrupt .gz), which goes to ``errors``:
+    the lines before it are read as usual."""
+    try:
+        yield from lines
+    except (OSError, EOFError) as err:
+        errors.append(err)
+
+
 class _Reader:
     """One read over several files: shares the stats and the post -> thread index.
 
@@ -166,7 +175,8 @@ class _Reader:
         chunk_of: Callable[[Iterator[bytes]], list[Any]] = list
         if self.lean and self.fmt != "contract":
             chunk_of = partial(quick_activities, contracts=self.fmt == "auto")
-        lines = itertools.chain((first,), stream)
+        broken: list[Exception] = []
+        lines = _until_error(itertools.chain((first,), stream), broken)
         while found := chunk_of(itertools.islice(lines, _PROGRESS_EVERY)):
             # Lines still to read (bytes) among the activities read quickly (tuples).
             misses = list(itertools.compress(itertools.count(), map(isinstance, found, _BYTES)))
@@ -182,6 +192,8 @@ class _Reader:
             number += len(found)
             stats.position = start + raw.tell()
             yield batch
+        if broken:
+            raise broken[0]  # reported after the lines read before it
 
     def _read_line(self, path: str, number: int, line: bytes) -> list[Any]:
         """The batch entries of one line read in full; none for a blank line."""
