@@ -12,7 +12,9 @@ a blank line. ``translate`` turns a record of either shape (``event_type``/``eve
 
 ``translate_lean`` gives the same for replay, except that a learner's plain activity is a
 ``LearnerActivity`` tuple (time, course, learner) instead of an event: the same checks run,
-so both report the same errors, but no event id is hashed and no event built.
+so both report the same errors, but no event id is hashed and no event built. Replay reads
+most such lines without building their record at all (``tracking_head``); ``translator_for``
+tells it how a name is translated.
 
 Translation dispatches on the event name through one dict of small translators (exact names
 first, then a few prefix families, then URL page views), so a line costs one lookup.

@@ -4,7 +4,8 @@
 is recorded as ``FILE:LINE: reason`` in ``ReadStats.malformed``, an unknown event type is
 counted in ``ReadStats.unknown``, and reading goes on. ``read_replay_items`` reads the same
 for replay, in batches of ``ReplayItem``: a learner's plain activity (page views, video,
-problems, forum views and votes) is not built into an event, only what the rules use of it.
+problems, forum views and votes) is not built into an event, only what the rules use of it;
+most of it is read quickly, without building the record (``tracking_head``).
 
 How a file is read (``fmt="auto"``):
 - gzip is recognised by its magic bytes, whatever the file is called;
@@ -185,7 +186,8 @@ class _Reader:
             batch: list[Any] = []
             done = 0
             for index in misses:
-                batch += found[done:index]
+                if index > done:
+                    batch += found[done:index]
                 batch += self._read_line(path, number + index, found[index])
                 done = index + 1
             batch += found[done:]
@@ -202,8 +204,7 @@ class _Reader:
         self.stats.read += 1
         record: Any
         try:
-            try:
-                # No logger prefix, the usual line: a JSON object.
+            try:  # b"{" first: no logger prefix, the usual line
                 record = orjson.loads(line) if line[0] == 123 else parse_line(line)
             except orjson.JSONDecodeError:
                 record = parse_line(line)  # raises with the reason
@@ -233,7 +234,10 @@ class _Reader:
         """The batch entries of one record, or [] with the reason recorded in the stats."""
         events: list[Event] | LearnerActivity | None
         try:
-            if self.fmt == "contract" or (self.fmt == "auto" and _is_contract(record)):
+            fmt = self.fmt  # "event_id" first: most records have none
+            if fmt == "contract" or (
+                fmt == "auto" and "event_id" in record and _is_contract(record)
+            ):
                 events = [from_dict(record)]
             else:
                 events = self.translate(record, self.threads)
@@ -249,7 +253,7 @@ class _Reader:
         self.stats.events += len(events)
         if self.lean:
             return [(e.occurred_at.timestamp(), e.course_id, e) for e in events]
-        return list(events)
+        return events  # a new list from the translator
 
     def _reject(
         self, path: str, number: int, record: dict[str, Any] | None, err: Exception
