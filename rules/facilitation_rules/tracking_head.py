@@ -7,15 +7,16 @@ decodes each line into small typed structs (msgspec) holding only the fields it 
 rest of the line is checked as JSON, not built. It answers only for a line that is
 certainly such an activity in the common shape: a JSON object (after any logger prefix)
 whose context holds an integer ``user_id`` and a course, with an event name of an activity,
-or of a forum view or vote by a learner, and an ISO time. For any other line it answers
-None and the caller reads the line in full (``parse_line`` then ``translate_lean``), which
-alone reports errors, their reasons, and events that are not plain activity.
+or of a forum view or vote by a learner, and an ISO time. Any other line it leaves as it
+is, and the caller reads it in full (``parse_line`` then ``translate_lean``), which alone
+reports errors, their reasons, and events that are not plain activity.
 
 Where it answers, it gives what the full reading gives (a property test holds the two
 together): it reads the same values, and accepts only lines that orjson accepts, except:
 msgspec checks the syntax of what it skips as orjson does, but not its UTF-8 (so that is
 checked here) nor the range of its numbers: a number beyond a float's range (1e309) in a
-field the quick reading skips is read here, while orjson reports the line as malformed.
+field the quick reading skips (or in a JSON string payload) is read here, while orjson
+reports the line as malformed.
 Elsewhere a type the structs do not expect (a numeric time, a boolean user id, an integer
 beyond 64 bits, a JSON null ...) only means "not sure". Nesting deeper than the
 interpreter's recursion limit (1,000) fails msgspec before orjson's limit (1,024).
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -94,6 +95,7 @@ def quick_activities(
     out: list[LearnerActivity | bytes] = []
     add = out.append
     decode, check_object, kinds, fromisoformat = _decode, _check_object, _KINDS, _fromisoformat
+    users, courses = _USERS, _COURSES
     for line in lines:
         item: LearnerActivity | bytes = line
         try:
@@ -121,11 +123,32 @@ def quick_activities(
                 if at.tzinfo is not UTC:  # naive, or another offset
                     at = utc_time(value)
                 ctx = head.context
-                item = (at.timestamp(), ctx.course_id, str(ctx.user_id))
+                user = users.get(ctx.user_id)
+                if user is None:
+                    user = _shared(users, ctx.user_id, str(ctx.user_id))
+                course = courses.get(ctx.course_id)
+                if course is None:
+                    course = _shared(courses, ctx.course_id, ctx.course_id)
+                item = (at.timestamp(), course, user)
         except Exception:  # whatever it is, the full reading says it (or that all is well)
             pass
         add(item)
     return out
+
+
+# One string object per learner and per course: a replay holds an item per line, and the
+# rules key their state by these strings (their hash is computed once).
+_USERS: dict[int, str] = {}
+_COURSES: dict[str, str] = {}
+_SHARED_MAX = 100_000  # a bound on memory, not a correctness matter
+_K = TypeVar("_K", int, str)
+
+
+def _shared(strings: dict[_K, str], key: _K, value: str) -> str:
+    if len(strings) >= _SHARED_MAX:
+        strings.clear()
+    strings[key] = value
+    return value
 
 
 def _kind(name: str) -> int:
