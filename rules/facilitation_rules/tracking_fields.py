@@ -59,7 +59,11 @@ def event_name(record: dict[str, Any]) -> str:
 
 
 def occurred_at(record: dict[str, Any]) -> datetime:
-    value = record.get("time") or record.get("timestamp")
+    return utc_time(record.get("time") or record.get("timestamp"))
+
+
+def utc_time(value: Any) -> datetime:
+    """A record's ``time`` (or ``timestamp``) value as an aware UTC datetime."""
     if not isinstance(value, str):
         raise TrackingLogError("missing time" if value is None else f"time: {value!r:.40}")
     try:

@@ -12,7 +12,9 @@ a blank line. ``translate`` turns a record of either shape (``event_type``/``eve
 
 ``translate_lean`` gives the same for replay, except that a learner's plain activity is a
 ``LearnerActivity`` tuple (time, course, learner) instead of an event: the same checks run,
-so both report the same errors, but no event id is hashed and no event built.
+so both report the same errors, but no event id is hashed and no event built. Replay reads
+most such lines without building their record at all (``tracking_head``); ``translator_for``
+tells it how a name is translated.
 
 Translation dispatches on the event name through one dict of small translators (exact names
 first, then a few prefix families, then URL page views), so a line costs one lookup.
@@ -64,6 +66,7 @@ from facilitation_rules.tracking_forum import (
 )
 
 __all__ = [
+    "Activity",
     "LearnerActivity",
     "ThreadIndex",
     "TrackingLogError",
@@ -71,6 +74,7 @@ __all__ = [
     "parse_line",
     "translate",
     "translate_lean",
+    "translator_for",
 ]
 
 
@@ -100,10 +104,7 @@ def translate(record: dict[str, Any], threads: ThreadIndex | None = None) -> lis
     which the LMS logs without their thread, find it; pass one mapping for a whole run.
     """
     name = event_name(record)
-    translator = TRANSLATORS.get(name)
-    if translator is None:
-        translator = _family(name)
-    return translator(record, name, threads)
+    return translator_for(name)(record, name, threads)
 
 
 def translate_lean(
@@ -113,12 +114,16 @@ def translate_lean(
     record stands for no event) without building its event; other records as ``translate``
     gives them. Both raise the same errors for the same record."""
     name = event_name(record)
-    translator = TRANSLATORS.get(name)
-    if translator is None:
-        translator = _family(name)
-    if type(translator) is _Activity or type(translator) is ActorActivity:
+    translator = translator_for(name)
+    if type(translator) is Activity or type(translator) is ActorActivity:
         return translator.lean(record, name, threads)
     return translator(record, name, threads)
+
+
+def translator_for(name: str) -> Translator:
+    """The translator of an event name; UnknownTrackingEvent if there is none."""
+    translator = TRANSLATORS.get(name)
+    return translator if translator is not None else _family(name)
 
 
 def _family(name: str) -> Translator:
@@ -132,7 +137,7 @@ def _family(name: str) -> Translator:
     raise UnknownTrackingEvent(name)
 
 
-class _Activity:
+class Activity:
     """Learner activity; ``about_learner`` events name their learner in ``event.user_id``.
 
     The object is the first of ``object_keys`` in the payload, else the block the context
@@ -222,7 +227,7 @@ class _Activity:
         return at, course_id, user, username, data, ctx
 
 
-_PAGE_VIEW = _Activity("page_view", (), path_name=True)
+_PAGE_VIEW = Activity("page_view", (), path_name=True)
 
 
 def _enrollment(cls: type[EnrollmentActivated | EnrollmentDeactivated]) -> Translator:
@@ -269,20 +274,20 @@ _MODULE_KEYS = ("usage_key",)
 _PROBLEM_KEYS = ("problem_id", "module_id", "problem")
 _VIDEO_KEYS = ("id", "module_id")
 _NAV_KEYS = ("id", "target_url", "target_name")
-_problem = _Activity("problem", _PROBLEM_KEYS)
-_video = _Activity("video", _VIDEO_KEYS)
-_navigation = _Activity("navigation", _NAV_KEYS)
-_grade = _Activity("grade", ("block_id", "problem_id"), about_learner=True)
+_problem = Activity("problem", _PROBLEM_KEYS)
+_video = Activity("video", _VIDEO_KEYS)
+_navigation = Activity("navigation", _NAV_KEYS)
+_grade = Activity("grade", ("block_id", "problem_id"), about_learner=True)
 
 TRANSLATORS: dict[str, Translator] = {
     **FORUM_TRANSLATORS,
     **dict.fromkeys(FORUM_IGNORED, _ignored),
     "edx.course.enrollment.activated": _enrollment(EnrollmentActivated),
     "edx.course.enrollment.deactivated": _enrollment(EnrollmentDeactivated),
-    "edx.completion.block_completion.changed": _Activity(
+    "edx.completion.block_completion.changed": Activity(
         "completion", ("block_id",), about_learner=True
     ),
-    "edx.grades.problem.submitted": _Activity("problem", _PROBLEM_KEYS, about_learner=True),
+    "edx.grades.problem.submitted": Activity("problem", _PROBLEM_KEYS, about_learner=True),
     **dict.fromkeys(
         (
             "problem_check",
@@ -325,7 +330,7 @@ _PREFIXES: tuple[tuple[str, Translator], ...] = (
     ("edx.video.", _video),
     ("edx.ui.lms.", _navigation),
     ("edx.problem.", _problem),
-    ("edx.special_exam.", _Activity("problem", ("exam_content_id",))),
+    ("edx.special_exam.", Activity("problem", ("exam_content_id",))),
     ("edx.grades.", _grade),
     ("edx.course.grade.", _grade),
     ("edx.course.enrollment.", _ignored),  # mode changes, upgrade clicks ...

@@ -4,7 +4,8 @@
 is recorded as ``FILE:LINE: reason`` in ``ReadStats.malformed``, an unknown event type is
 counted in ``ReadStats.unknown``, and reading goes on. ``read_replay_items`` reads the same
 for replay, in batches of ``ReplayItem``: a learner's plain activity (page views, video,
-problems, forum views and votes) is not built into an event, only what the rules use of it.
+problems, forum views and votes) is not built into an event, only what the rules use of it;
+most of it is read quickly, without building the record (``tracking_head``).
 
 How a file is read (``fmt="auto"``):
 - gzip is recognised by its magic bytes, whatever the file is called;
@@ -28,12 +29,14 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 import orjson
 
 from facilitation_rules.event_codec import EventDecodeError, UnknownEventType, from_dict
 from facilitation_rules.events import NAMESPACE, Event
+from facilitation_rules.tracking_head import quick_activities
 from facilitation_rules.tracking_log import (
     LearnerActivity,
     TrackingLogError,
@@ -51,6 +54,7 @@ _Translate = Callable[[dict[str, Any], dict[str, str]], list[Event] | LearnerAct
 FORMATS: tuple[Format, ...] = ("auto", "contract", "tracking-log")
 _GZIP_MAGIC = b"\x1f\x8b"
 _PROGRESS_EVERY = 4096  # lines between updates of ReadStats.position
+_BYTES = itertools.repeat(bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,15 @@ def read_replay_items(
 def _is_contract(record: dict[str, Any]) -> bool:
     event_type = record.get("event_type")
     return "event_id" in record and type(event_type) is str and event_type.startswith(NAMESPACE)
+
+
+def _until_error(lines: Iterator[bytes], errors: list[Exception]) -> Iterator[bytes]:
+    """``lines`` up to a read error (a truncated or corrupt .gz), which goes to ``errors``:
+    the lines before it are read as usual."""
+    try:
+        yield from lines
+    except (OSError, EOFError) as err:
+        errors.append(err)
 
 
 class _Reader:
@@ -156,60 +169,49 @@ class _Reader:
             break
         else:
             return  # an empty file
-        # The hot loop of a whole log: one parse and one translation per line, the rest
-        # of _handle inlined; every exception is sorted out by _reject.
+        # The hot loop of a whole log, a chunk of lines at a time (one batch each): replay
+        # reads a chunk quickly first (a learner's plain activity, most lines: see
+        # tracking_head), then in full each line the quick reading is not sure of.
         stats = self.stats
-        threads = self.threads
-        translate = self.translate
-        lean = self.lean
-        contract_only = self.fmt == "contract"
-        contract_too = self.fmt == "auto"
-        loads = orjson.loads
-        batch: list[Any] = []
-        add = batch.append
-        number -= 1
-        for line in itertools.chain((first,), stream):
-            number += 1
-            if not number % _PROGRESS_EVERY:
-                stats.position = start + raw.tell()
-                yield batch
-                batch = []
-                add = batch.append
-            if line.isspace():
-                continue
-            stats.read += 1
-            record: Any = None
-            try:
-                if line[0] == 123:  # b"{": no logger prefix, the usual line; a JSON object
-                    try:
-                        record = loads(line)
-                    except orjson.JSONDecodeError:
-                        record = parse_line(line)  # raises with the reason
-                else:
-                    record = parse_line(line)
-                events: list[Event] | LearnerActivity | None
-                if contract_only or (
-                    contract_too and "event_id" in record and _is_contract(record)
-                ):
-                    events = [from_dict(record)]
-                else:
-                    events = translate(record, threads)
-            except Exception as err:
-                self._reject(path, number, record, err)
-                continue
-            if not events:
-                stats.ignored += 1
-            elif isinstance(events, tuple):  # one learner activity, read lean
-                stats.events += 1
-                add(events)
-            else:
-                stats.events += len(events)
-                batch += (
-                    [(e.occurred_at.timestamp(), e.course_id, e) for e in events]
-                    if lean
-                    else events
-                )
-        yield batch
+        chunk_of: Callable[[Iterator[bytes]], list[Any]] = list
+        if self.lean and self.fmt != "contract":
+            chunk_of = partial(quick_activities, contracts=self.fmt == "auto")
+        broken: list[Exception] = []
+        lines = _until_error(itertools.chain((first,), stream), broken)
+        while found := chunk_of(itertools.islice(lines, _PROGRESS_EVERY)):
+            # Lines still to read (bytes) among the activities read quickly (tuples).
+            misses = list(itertools.compress(itertools.count(), map(isinstance, found, _BYTES)))
+            stats.read += len(found) - len(misses)
+            stats.events += len(found) - len(misses)
+            batch: list[Any] = []
+            done = 0
+            for index in misses:
+                if index > done:
+                    batch += found[done:index]
+                batch += self._read_line(path, number + index, found[index])
+                done = index + 1
+            batch += found[done:]
+            number += len(found)
+            stats.position = start + raw.tell()
+            yield batch
+        if broken:
+            raise broken[0]  # reported after the lines read before it
+
+    def _read_line(self, path: str, number: int, line: bytes) -> list[Any]:
+        """The batch entries of one line read in full; none for a blank line."""
+        if line.isspace():
+            return []
+        self.stats.read += 1
+        record: Any
+        try:
+            try:  # b"{" first: no logger prefix, the usual line
+                record = orjson.loads(line) if line[0] == 123 else parse_line(line)
+            except orjson.JSONDecodeError:
+                record = parse_line(line)  # raises with the reason
+        except Exception as err:
+            self._reject(path, number, None, err)
+            return []
+        return self._handle(path, number, record)
 
     def _read_document(self, path: str, number: int, data: bytes) -> list[Any]:
         self.stats.read += 1
@@ -232,7 +234,10 @@ class _Reader:
         """The batch entries of one record, or [] with the reason recorded in the stats."""
         events: list[Event] | LearnerActivity | None
         try:
-            if self.fmt == "contract" or (self.fmt == "auto" and _is_contract(record)):
+            fmt = self.fmt  # "event_id" first: most records have none
+            if fmt == "contract" or (
+                fmt == "auto" and "event_id" in record and _is_contract(record)
+            ):
                 events = [from_dict(record)]
             else:
                 events = self.translate(record, self.threads)
@@ -248,7 +253,7 @@ class _Reader:
         self.stats.events += len(events)
         if self.lean:
             return [(e.occurred_at.timestamp(), e.course_id, e) for e in events]
-        return list(events)
+        return events  # a new list from the translator
 
     def _reject(
         self, path: str, number: int, record: dict[str, Any] | None, err: Exception

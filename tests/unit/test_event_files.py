@@ -158,5 +158,15 @@ def test_missing_empty_and_corrupt_files_are_reported_and_reading_goes_on(
     assert reasons[1].startswith(f"{corrupt}:0: cannot read")
 
 
+def test_a_gzip_cut_short_gives_the_events_read_before_the_cut(tmp_path: Path) -> None:
+    corrupt = tmp_path / "cut.log.gz"
+    corrupt.write_bytes((FIXTURES / "mixed.log.gz").read_bytes()[:-10])  # no gzip trailer
+    events, stats = read(corrupt)
+    whole, _ = read(MIXED)
+    assert events == whole and stats.events == len(events)
+    assert str(stats.malformed[-1]).startswith(f"{corrupt}:0: cannot read")
+    assert [m.line for m in stats.malformed[:-1]] == list(MIXED_MALFORMED)[:-1]  # not line 30
+
+
 def test_stats_are_optional() -> None:
     assert len(list(read_events([MIXED]))) == 19
