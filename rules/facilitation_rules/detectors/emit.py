@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from facilitation_rules.alerts import Alert, AlertKind, Severity, SubjectType, alert_id_for
+from facilitation_rules.event_codec import format_time
 from facilitation_rules.events import Event
 
 
@@ -77,4 +79,21 @@ def iso_day(ts: float) -> str:
     return utc(ts).date().isoformat()
 
 
-__all__ = ["Output", "Severity", "Update", "alert", "day_word", "hours", "iso_day", "utc"]
+@lru_cache(maxsize=1 << 16)
+def iso_time(ts: float) -> str:
+    """``ts`` as the contract writes times; cached: a post's creation time is written into
+    each of its alerts, a learner's last activity into the fire and resolve of an episode."""
+    return format_time(utc(ts))
+
+
+__all__ = [
+    "Output",
+    "Severity",
+    "Update",
+    "alert",
+    "day_word",
+    "hours",
+    "iso_day",
+    "iso_time",
+    "utc",
+]

@@ -24,7 +24,7 @@ import sys
 
 from facilitation_rules import dropout
 from facilitation_rules.detectors import learner_risk
-from facilitation_rules.detectors.emit import Output, Update, day_word, iso_day, utc
+from facilitation_rules.detectors.emit import Output, Update, day_word, iso_day, iso_time
 from facilitation_rules.detectors.learner_alerts import (
     DROPOUT,
     NEVER_POSTED,
@@ -36,7 +36,6 @@ from facilitation_rules.detectors.learner_alerts import (
     resolve,
 )
 from facilitation_rules.detectors.learner_risk import risk_now as risk_now  # the export's
-from facilitation_rules.event_codec import format_time
 from facilitation_rules.events import PostCreated, ReflectionSubmitted
 from facilitation_rules.rule_config import DAY, CourseRules
 from facilitation_rules.state import INF, NO_TIME, CourseState, LearnerState
@@ -259,7 +258,7 @@ def tick(
                 f"no activity for {day_word(rules.silent.went_quiet_days or 0)} "
                 f"(last active {iso_day(state.last_active)})"
             )
-            fire(state, WENT_QUIET, _iso(state.last_active), due, rules, out, (reason,))
+            fire(state, WENT_QUIET, iso_time(state.last_active), due, rules, out, (reason,))
         elif name == OVERDUE:
             _prompt_due(state, due, rules, out)
         else:
@@ -304,10 +303,14 @@ def _components(state: LearnerState, rules: CourseRules) -> list[tuple[float, st
 
 def _set_due(state: LearnerState, found: list[tuple[float, str]]) -> None:
     """Due times from the state's ``_components``."""
-    state.due = min(found)[0]
-    state.fixed_due = min(
-        (due for due, name in found if name in (NEVER_POSTED, OVERDUE)), default=INF
-    )
+    first = fixed = INF
+    for due, name in found:
+        if due < first:
+            first = due
+        if due < fixed and name in (NEVER_POSTED, OVERDUE):
+            fixed = due
+    state.due = first
+    state.fixed_due = fixed
 
 
 def _due_after_activity(state: LearnerState, rules: CourseRules) -> float:
@@ -403,7 +406,3 @@ def _evaluate_dropout(
     gap = learner_risk.logit(cfg.threshold) - z
     days = learner_risk.days_before_crossing(gap, active_recent, cfg)
     state.eval_due = at + DAY * days
-
-
-def _iso(ts: float) -> str:
-    return format_time(utc(ts))

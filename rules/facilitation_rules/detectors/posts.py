@@ -19,8 +19,7 @@ from __future__ import annotations
 from facilitation_rules.alerts import Alert
 from facilitation_rules.calendar import BusinessCalendar
 from facilitation_rules.conditions import passes
-from facilitation_rules.detectors.emit import Output, Update, alert, hours, utc
-from facilitation_rules.event_codec import format_time
+from facilitation_rules.detectors.emit import Output, Update, alert, hours, iso_time
 from facilitation_rules.events import PostCreated, Role
 from facilitation_rules.rule_config import CourseRules, UnansweredConfig
 from facilitation_rules.state import (
@@ -229,7 +228,7 @@ def _alert(
         "post_kind": state.post_kind,
         "thread_type": state.thread_type,
         "title": state.title,
-        "posted_at": format_time(utc(state.created)),
+        "posted_at": iso_time(state.created),
     }
     if state.url:
         details["url"] = state.url
