@@ -47,8 +47,9 @@ def flatten(value: Any) -> Any:
 
 def _object(index: int, values: tuple[Any, ...]) -> Any:
     obj: Any = object.__new__(_CLASSES[index])
+    setattr_ = object.__setattr__  # frozen: as dataclasses' __init__
     for name, value in zip(_FIELDS[index], values, strict=True):
-        object.__setattr__(obj, name, rebuild(value))  # frozen: as dataclasses' __init__
+        setattr_(obj, name, rebuild(value) if value.__class__ is tuple else value)
     return obj
 
 
