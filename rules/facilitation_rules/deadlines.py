@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterator
+from typing import Any
 
 
 class DueIndex:
@@ -24,7 +25,9 @@ class DueIndex:
 
     def __init__(self) -> None:
         self._times: list[float] = []  # a heap of the distinct due times in ``_buckets``
-        self._buckets: dict[float, list[str]] = {}
+        #: due time -> its keys; a lone key is kept as the str itself (most times have one
+        #: key: a list would add 64 bytes per tracked subject)
+        self._buckets: dict[float, Any] = {}  # str | list[str]
         self._scheduled: dict[str, float] = {}
 
     def __len__(self) -> int:
@@ -39,8 +42,10 @@ class DueIndex:
             self._scheduled[key] = due
             bucket = self._buckets.get(due)
             if bucket is None:
-                self._buckets[due] = [key]
+                self._buckets[due] = key
                 heapq.heappush(self._times, due)
+            elif bucket.__class__ is str:
+                self._buckets[due] = [bucket, key]
             else:
                 bucket.append(key)
 
@@ -50,11 +55,15 @@ class DueIndex:
         while times:
             due = times[0]
             bucket = buckets[due]
-            for i, key in enumerate(bucket):
-                if scheduled.get(key) == due:
-                    if i:
-                        del bucket[:i]  # drop the stale front once, not on every call
+            if bucket.__class__ is str:
+                if scheduled.get(bucket) == due:
                     return due
+            else:
+                for i, key in enumerate(bucket):
+                    if scheduled.get(key) == due:
+                        if i:
+                            del bucket[:i]  # the stale front, once
+                        return due
             heapq.heappop(times)  # every entry is stale: rescheduled earlier or popped
             del buckets[due]
         return math.inf
@@ -68,17 +77,23 @@ class DueIndex:
         times, buckets, scheduled = self._times, self._buckets, self._scheduled
         while times and times[0] <= now:
             due = heapq.heappop(times)
-            bucket = buckets[due]
             i = 0
             try:
-                while i < len(bucket):  # the caller may add to this bucket while we yield
+                # The caller may add to this time's keys while we yield: read them afresh.
+                while True:
+                    bucket = buckets[due]
+                    if bucket.__class__ is str:
+                        bucket = [bucket]
+                        buckets[due] = bucket
+                    if i >= len(bucket):
+                        break
                     key = bucket[i]
                     i += 1
                     if scheduled.get(key) == due:
                         del scheduled[key]
                         yield due, key
             finally:
-                del buckets[due]
-                if i < len(bucket):  # the caller stopped early: keep the rest scheduled
-                    buckets[due] = bucket[i:]
+                rest = buckets.pop(due)[i:]
+                if rest:  # the caller stopped early: keep the rest scheduled
+                    buckets[due] = rest
                     heapq.heappush(times, due)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from facilitation_rules.calendar import BusinessCalendar
 from facilitation_rules.deadlines import DueIndex
 
@@ -57,3 +60,31 @@ def test_calendar_always_on_and_business_hours_with_time_zone_and_holidays():
     assert london.add(ts(2024, 6, 28, 15), 2 * 3600) == ts(2024, 7, 2, 9)
     # posted on a Sunday: the clock starts Monday 09:00
     assert london.add(ts(2024, 6, 29, 12), 3600) == ts(2024, 7, 2, 9)  # Sat; Mon holiday
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("schedule"), st.sampled_from("abcdefg"), st.integers(0, 12)),
+            st.tuples(st.just("pop"), st.integers(0, 12)),
+        ),
+        max_size=60,
+    )
+)
+def test_due_index_pops_what_a_sorted_model_says(ops):
+    index, model, seq = DueIndex(), {}, 0  # model: key -> (due, order scheduled)
+    for op in ops:
+        if op[0] == "schedule":
+            _, key, due = op
+            if key not in model or due < model[key][0]:
+                seq += 1
+                model[key] = (float(due), seq)
+            index.schedule(key, float(due))
+        else:
+            now = float(op[1])
+            due_now = sorted((d, s, k) for k, (d, s) in model.items() if d <= now)
+            assert list(index.pop_due(now)) == [(d, k) for d, _, k in due_now]
+            for _, _, k in due_now:
+                del model[k]
+            assert len(index) == len(model)
+            assert index.next_due() == min((d for d, _ in model.values()), default=float("inf"))
