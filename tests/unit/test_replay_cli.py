@@ -73,6 +73,27 @@ def test_replay_writes_sorted_jsonl_alerts_and_a_summary(capsys, events_file):
     assert out2 == out  # byte-identical
 
 
+def test_replay_of_files_in_any_order_gives_the_output_of_one_sorted_file(capsys, tmp_path):
+    # The reading process streams the first file, finds the second older, reads both again
+    # and sorts them whole; the output must not show it (nor the one-process reading).
+    events = [enrolled(0, "ann")] + [
+        e
+        for i in range(40)
+        for e in (
+            thread(24 * i + 1, "ann", f"t{i}"),
+            response(24 * i + 30, "bob", f"r{i}", f"t{i}"),
+        )
+    ]
+    whole, first, second = (tmp_path / n for n in ("whole.jsonl", "first.jsonl", "second.jsonl"))
+    whole.write_text("".join(dumps(e) + "\n" for e in events))
+    first.write_text("".join(dumps(e) + "\n" for e in events[:41]))
+    second.write_text("".join(dumps(e) + "\n" for e in events[41:]))
+    expected = run(capsys, "replay", str(whole))[1]
+    assert expected
+    _, out, err = run(capsys, "replay", str(second), str(first))
+    assert out == expected and "0 malformed" in err
+
+
 def test_replay_default_until_is_the_last_event(capsys, events_file):
     _, out, _ = run(capsys, "replay", str(events_file))
     assert max(json.loads(line)["fired_at"] for line in out.splitlines()) <= "2024-01-10T12:00:00Z"
