@@ -23,6 +23,7 @@ from facilitation_rules.subjects import (
     COURSE_ACTIVE_DAY,
     COURSE_JOINED,
     course_key,
+    learner_key,
     route,
 )
 
@@ -107,7 +108,7 @@ class Replayer:
             )
         if rules is None:
             return
-        key = f"L|{course_id}|{learner_id}"  # learner_key(), inlined: the hot path
+        key = learner_key(course_id, learner_id)
         states = self.states
         state = states.get(key)
         if state is not None:

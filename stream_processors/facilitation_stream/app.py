@@ -139,31 +139,21 @@ def build_app(
         topic_allow_declare=True,
         web_enabled=True,
     )
-    events = app.topic(
-        settings.events_topic,
-        key_type=bytes,
-        value_type=bytes,
-        value_serializer="raw",
-        key_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
-    updates = app.topic(
-        updates_topic(settings),
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.topic_partitions,
-        internal=True,
-    )
-    alerts_topic = app.topic(
-        settings.alerts_topic,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
+    def raw_topic(name: str, **options: Any) -> Any:
+        """A topic of bytes keys and values: the engine encodes its own."""
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+            **options,
+        )
+
+    events = raw_topic(settings.events_topic)
+    updates = raw_topic(updates_topic(settings), internal=True)
+    alerts_topic = raw_topic(settings.alerts_topic)
     # Faust derives changelog serializers from model types (json otherwise); ours are raw
     # keys and compact engine state, both when writing and when recovering the changelog.
     changelog = app.topic(

@@ -15,19 +15,23 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 
 from facilitation_rules.alerts import Alert
 from facilitation_rules.event_codec import EventDecodeError, parse_time
 from facilitation_rules.packs import Pack, PackError, load_pack
 from facilitation_rules.replay import Replayer
 from facilitation_rules.state import INF
-from facilitation_stream.event_files import Format, ReadStats, ReplayItem, read_replay_items
-from facilitation_stream.replay_reader import Restart, can_read_aside, read_aside
+from facilitation_stream.event_files import Format, ReadStats, ReplayItem
+from facilitation_stream.replay_reader import (
+    Restart,
+    can_read_aside,
+    collector_paused,
+    load_sorted,
+    read_aside,
+)
 
 EXIT_USAGE = 2
 
@@ -61,16 +65,6 @@ def time_arg(value: str | None, name: str) -> datetime | None:
         raise UsageError(f"{name}: {err}") from None
 
 
-def load_sorted(paths: Sequence[str], fmt: Format, stats: ReadStats) -> list[ReplayItem]:
-    """Every event of ``paths``, sorted by event time (stable), read in this process."""
-    items: list[ReplayItem] = []
-    with _collector_paused():
-        for batch in read_replay_items(paths, fmt=fmt, stats=stats):
-            items += batch
-        items.sort(key=itemgetter(0))
-    return items
-
-
 def read_and_replay(
     paths: Sequence[str], fmt: Format, stats: ReadStats, pack: Pack, until: datetime | None
 ) -> ReplayRun:
@@ -91,20 +85,6 @@ def read_and_replay(
     # sight, writing the output does not pay a full pass over millions of them.
     gc.freeze()
     return run
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A replay allocates millions of long-lived objects and no reference cycles: the
-    cyclic garbage collector would traverse them again and again and free nothing (6% of
-    a 300k-line replay; more with events held in full)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(slots=True)
@@ -132,7 +112,7 @@ def replay_batches(
     replayer = Replayer(pack.rules_for)
     fed = after = outside = 0
     last = 0.0
-    with _collector_paused():
+    with collector_paused():
         for batch in batches:
             if isinstance(batch, Restart):
                 replayer = Replayer(pack.rules_for)

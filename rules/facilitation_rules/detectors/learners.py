@@ -163,20 +163,15 @@ def quick_activity(state: LearnerState, t: float, rules: CourseRules) -> int:
     if not (
         last <= t < state.due
         and (open_alerts is None or (WENT_QUIET not in open_alerts and DROPOUT not in open_alerts))
-        and not state.unenrolled
         and last != NO_TIME
-        and (state.enrolled_at is not None or rules.implicit_enrollment)
+        and enrolled(state, rules)
     ):
         return -1
     state.last_active = t
     if t // DAY == last // DAY:
         return 0
-    changes = NEW_DAY if state.days.add(int(t // DAY)) else 0
-    cfg = rules.dropout
-    if cfg.enabled:
-        earliest = t + cfg.min_inactive_days * DAY
-        if state.eval_due < earliest or state.eval_due == INF:
-            state.eval_due = learner_risk.evaluation_slot(earliest, rules)
+    # nothing open that activity resolves: _touch neither reads the cohort nor outputs
+    changes = _touch(state, t, [], rules, None)
     state.due = _due_after_activity(state, rules)
     return changes
 
