@@ -2,12 +2,19 @@
 # Not built in this repository's CI (no container runtime there): build it in yours with
 #   docker build -t <registry>/openedx-facilitation:<version> .
 FROM python:3.11-slim AS build
+# The rules are compiled with mypyc (setup.py; about 1.4x the rules' speed): a C compiler
+# here only. --build-arg FACILITATION_MYPYC=0 builds the pure-Python package instead.
+ARG FACILITATION_MYPYC=1
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+RUN pip install --no-cache-dir 'setuptools>=77' 'mypy>=1.10'
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY rules ./rules
 COPY stream_processors ./stream_processors
 COPY xblocks ./xblocks
-RUN pip install --no-cache-dir --prefix=/install '.[engine,rocksdb]'
+RUN FACILITATION_MYPYC=$FACILITATION_MYPYC \
+    pip install --no-cache-dir --no-build-isolation --prefix=/install '.[engine,rocksdb]'
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -58,7 +58,7 @@ from dropout_data import (
 
 from facilitation_rules.dropout import FEATURES, features_at, logit
 from facilitation_rules.packs import load_pack
-from facilitation_rules.state import CourseState, LearnerState
+from facilitation_rules.state import ActiveDays, CourseState, LearnerState
 
 NEGATIVE = ("recency",)  # may only raise the risk; every other feature may only lower it
 
@@ -115,7 +115,7 @@ def examples(
 def _state(course: str, learner: str, past: dict[int, tuple[int, int, int, int]]) -> LearnerState:
     """The learner state the engine would hold after this activity (noon of each day)."""
     state = LearnerState(course_id=course, learner_id=learner)
-    state.days = set(past)
+    state.days = ActiveDays(past)
     state.first_active = (min(past) + 0.5) * DAY
     state.last_active = (max(past) + 0.5) * DAY
     state.posts = sum(c[1] for c in past.values())

@@ -10,6 +10,16 @@ from collections.abc import Iterator
 import pytest
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """`make test-compiled` runs the suite on the mypyc-compiled build: make sure it is the
+    compiled modules that get tested, not the sources."""
+    if os.environ.get("FACILITATION_EXPECT_COMPILED") == "1":
+        from facilitation_rules import replay
+
+        if not replay.__file__ or not replay.__file__.endswith(".so"):
+            pytest.exit(f"expected the compiled build, imported {replay.__file__}", returncode=1)
+
+
 def _require(var: str) -> str:
     value = os.environ.get(var)
     if not value:

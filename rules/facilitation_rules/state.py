@@ -18,6 +18,7 @@ import math
 import sys
 from collections.abc import Iterable, Iterator
 from itertools import repeat
+from typing import ClassVar
 
 INF = math.inf
 NO_TIME = -math.inf
@@ -30,18 +31,32 @@ _INTERNED = frozenset(
 
 class _Slotted:
     """Pickled as the tuple of its slot values, without the slot names: a changelog record
-    of a learner is about half the size."""
+    of a learner is about half the size.
+
+    ``FIELDS`` names the slots in pickle order (each class sets ``__slots__ = FIELDS``) and
+    ``blank()`` makes an instance to fill in: a mypyc-compiled class (setup.py) has no
+    ``__slots__`` to read, and its ``__new__`` runs ``__init__``, so pickle cannot make one
+    without arguments. Both builds write and read the same records.
+    """
 
     __slots__: tuple[str, ...] = ()
+    FIELDS: ClassVar[tuple[str, ...]] = ()
 
-    def __getstate__(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+    @classmethod
+    def blank(cls) -> _Slotted:
+        return cls()
 
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        for name, value in zip(self.__slots__, state, strict=True):
-            if name in _INTERNED and type(value) is str:
-                value = sys.intern(value)
-            setattr(self, name, value)
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), tuple(getattr(self, name) for name in self.FIELDS)))
+
+
+def _restore(cls: type[_Slotted], values: tuple[object, ...]) -> _Slotted:
+    state = cls.blank()
+    for name, value in zip(cls.FIELDS, values, strict=True):
+        if name in _INTERNED and type(value) is str:
+            value = sys.intern(value)
+        setattr(state, name, value)
+    return state
 
 
 # Unanswered-post stages, in the order they fire.
@@ -49,7 +64,7 @@ STAGE_NONE, STAGE_WARNED, STAGE_BREACHED, STAGE_ESCALATED = 0, 1, 2, 3
 
 
 class PostState(_Slotted):
-    __slots__ = (
+    FIELDS = (
         "answered_at",
         "author_id",
         "author_role",
@@ -69,6 +84,14 @@ class PostState(_Slotted):
         "url",
         "warn_due",
     )
+    __slots__ = FIELDS
+
+    @classmethod
+    def blank(cls) -> PostState:
+        return cls(
+            course_id="", post_id="", thread_id="", author_id="", author_role="",
+            post_kind="", thread_type="", created=0.0,
+        )  # fmt: skip
 
     def __init__(
         self,
@@ -112,7 +135,8 @@ class ActiveDays(_Slotted):
     empty and 28 more per day; reads like a set (``in``, ``len``, iteration).
     """
 
-    __slots__ = ("bits", "first")
+    FIELDS = ("bits", "first")
+    __slots__ = FIELDS
 
     def __init__(self, days: Iterable[int] = ()) -> None:
         self.first = 0
@@ -164,7 +188,7 @@ class ActiveDays(_Slotted):
 
 
 class LearnerState(_Slotted):
-    __slots__ = (
+    FIELDS = (
         "answered_prompts",
         "course_id",
         "days",
@@ -186,6 +210,11 @@ class LearnerState(_Slotted):
         "replies_received",
         "unenrolled",
     )
+    __slots__ = FIELDS
+
+    @classmethod
+    def blank(cls) -> LearnerState:
+        return cls(course_id="", learner_id="")
 
     def __init__(self, *, course_id: str, learner_id: str, prompts_from: float = NO_TIME) -> None:
         self.course_id = sys.intern(course_id)
@@ -222,7 +251,7 @@ class LearnerState(_Slotted):
 
 
 class ReflectionState(_Slotted):
-    __slots__ = (
+    FIELDS = (
         "author_id",
         "commented_at",
         "course_id",
@@ -233,6 +262,13 @@ class ReflectionState(_Slotted):
         "reflection_id",
         "shared",
     )
+    __slots__ = FIELDS
+
+    @classmethod
+    def blank(cls) -> ReflectionState:
+        return cls(
+            course_id="", reflection_id="", prompt_id="", author_id="", created=0.0, shared=False
+        )
 
     def __init__(
         self,
@@ -258,7 +294,12 @@ class ReflectionState(_Slotted):
 class CourseState(_Slotted):
     """Course-wide aggregates for the cohort comparison of the dropout-risk score."""
 
-    __slots__ = ("active_by_day", "course_id", "due", "learners")
+    FIELDS = ("active_by_day", "course_id", "due", "learners")
+    __slots__ = FIELDS
+
+    @classmethod
+    def blank(cls) -> CourseState:
+        return cls(course_id="")
 
     def __init__(self, *, course_id: str) -> None:
         self.course_id = sys.intern(course_id)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from facilitation_rules import dropout
 from facilitation_rules.packs import load_pack
-from facilitation_rules.state import CourseState, LearnerState
+from facilitation_rules.state import ActiveDays, CourseState, LearnerState
 
 DAY = dropout.DAY
 CFG = load_pack().rules.dropout
@@ -17,7 +17,7 @@ CFG = load_pack().rules.dropout
 
 def learner(days: set[int], last: int | None = None) -> LearnerState:
     state = LearnerState(course_id="c", learner_id="ann")
-    state.days = set(days)
+    state.days = ActiveDays(days)
     if days:
         state.last_active = ((max(days) if last is None else last) + 0.5) * DAY
     return state
@@ -93,7 +93,6 @@ def test_quick_logit_is_the_same_float_as_the_full_assessment(
     from dataclasses import replace
 
     from facilitation_rules.detectors import learner_risk
-    from facilitation_rules.state import ActiveDays
 
     rules = load_pack().rules
     weights = {**rules.dropout.weights, "cohort": cohort_weight}
