@@ -78,13 +78,13 @@ def simulate(
     daily: Daily, keys: Iterable[Key], cutoffs: Mapping[str, int], rules: CourseRules
 ) -> dict[Key, list[float]]:
     """The times ``dropout_risk`` fires for each learner of ``keys`` under ``rules`` (only
-    that rule is on), each course observed until its cut-off day."""
+    that rule is on, with the pack's ``when``), each course observed until its cut-off."""
     only = replace(
         rules,
         unanswered=replace(rules.unanswered, enabled=False),
         silent=replace(rules.silent, enabled=False),
         reflection=replace(rules.reflection, enabled=False),
-        dropout=replace(rules.dropout, enabled=True, when=None),
+        dropout=replace(rules.dropout, enabled=True),
     )
     per_course = {c: replace(only, course_end=cut * DAY) for c, cut in cutoffs.items()}
     replayer = Replayer(per_course.get)
