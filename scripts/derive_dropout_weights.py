@@ -24,6 +24,11 @@ there are 3+ courses; else a held-out third of the learners), the pack's current
 (``--rules``, default the shipped pack), and one-number baselines: days since last activity,
 active days in the window, active days so far. ``--evaluate`` only scores the pack's model.
 
+``--threshold`` also simulates the rule as the engine runs it (``dropout_threshold``) on the
+same held-out folds for each ``--thresholds`` x ``--waits`` (min_inactive_days), prints the
+trade-off table on stderr and the ``threshold``/``min_inactive_days`` lines the criterion
+of docs/dropout-risk.md chooses; with ``--evaluate``, for the pack's model on all courses.
+
 End to end through the product CLI: ``--emit-events OUT`` writes each course's data as
 contract events (``OUT/<course>.jsonl``) and ``OUT/labels.csv``, and prints the ``--at`` of
 each course; after ``facilitation learners OUT/<course>.jsonl --at ... > learners.csv``,
@@ -41,9 +46,11 @@ import random
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+import dropout_threshold as threshold
 from dropout_data import (
     DAY,
     Daily,
@@ -208,12 +215,18 @@ def auc(scores: list[float], ys: list[int]) -> float:
     return (rank_sum - pos * (pos + 1) / 2) / (pos * neg) if pos and neg else float("nan")
 
 
-def held_out_scores(
+class FoldModel(NamedTuple):
+    test: list[int]  # indexes of the examples it did not see
+    intercept: float
+    weights: dict[str, float]
+
+
+def held_out_models(
     data: list[Example], l2: float, folds: int, seed: int, constrained: bool
-) -> list[float]:
-    """Each example's model logit from a fit that did not see it (NaN: used for fitting
-    only): course folds when there are 3+ courses (a new course is what the defaults meet),
-    else a random third of the learners held out."""
+) -> list[FoldModel]:
+    """One fit per held-out fold: course folds when there are 3+ courses (a new course is
+    what the defaults meet), else a random third of the learners held out (the rest is used
+    for fitting only)."""
     courses = sorted({e.course for e in data})
     rng = random.Random(seed)
     if len(courses) >= 3:
@@ -224,13 +237,20 @@ def held_out_scores(
     else:
         group = [int(rng.random() < 1 / 3) for _ in data]
         tests = [1]
-    scores = [math.nan] * len(data)
+    models = []
     for test in tests:
         train = [e for e, g in zip(data, group, strict=True) if g != test]
         intercept, weights = fit_model(train, l2, constrained)
-        for i, g in enumerate(group):
-            if g == test:
-                scores[i] = _logit(data[i], intercept, weights)
+        models.append(FoldModel([i for i, g in enumerate(group) if g == test], intercept, weights))
+    return models
+
+
+def held_out_scores(data: list[Example], models: list[FoldModel]) -> list[float]:
+    """Each example's model logit from the fit that did not see it (NaN: fitting only)."""
+    scores = [math.nan] * len(data)
+    for model in models:
+        for i in model.test:
+            scores[i] = _logit(data[i], model.intercept, model.weights)
     return scores
 
 
@@ -314,13 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evaluate", action="store_true", help="only score the pack's model")
     parser.add_argument("--unconstrained", action="store_true", help="no sign constraints")
     parser.add_argument("--emit-events", metavar="OUT", help="write contract events and labels")
+    parser.add_argument("--threshold", action="store_true",
+                        help="also simulate the rule per threshold and min_inactive_days")
+    parser.add_argument("--thresholds", type=_floats, default=threshold.THRESHOLDS)
+    parser.add_argument("--waits", type=_floats, default=threshold.WAITS,
+                        help="min_inactive_days values to try")
     args = parser.parse_args(argv)
     if args.check_export:
         if not args.labels:
             parser.error("--check-export needs --labels")
         print("\n".join(check_export(args.check_export, read_labels(args.labels))))
         return 0
-    pack = load_pack(args.rules).rules.dropout
+    rules = load_pack(args.rules).rules
+    pack = rules.dropout
     window = args.window or pack.window_days
     labels = read_labels(args.labels) if args.labels else None
     if args.kdd_dir:
@@ -342,10 +368,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no labelled learners active before the cut-off(s)", file=sys.stderr)
         return 1
     columns: dict[str, list[float]] = {}
+    models = [FoldModel(list(range(len(data))), pack.intercept, pack.weights)]
     if not args.evaluate:
-        columns["model (held out)"] = held_out_scores(
-            data, args.l2, args.folds, args.seed, not args.unconstrained
-        )
+        models = held_out_models(data, args.l2, args.folds, args.seed, not args.unconstrained)
+        columns["model (held out)"] = held_out_scores(data, models)
     columns["pack model"] = [_logit(e, pack.intercept, pack.weights) for e in data]
     baselines: dict[str, Callable[[Example], float]] = {
         "days since last activity": lambda e: e.since,
@@ -361,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         stayed = [e for e in data if not e.y] or data
         reference = {f: sum(e.x[i] for e in stayed) / len(stayed) for i, f in enumerate(FEATURES)}
         print(model_block(source, intercept, weights, reference))
+        pack = replace(pack, intercept=intercept, weights=weights)
     stamp = datetime.now(UTC).date().isoformat()
     print(f"# {stamp}: {len(data):,} learners, {sum(e.y for e in data) / len(data):.0%} dropped;"
           f" AUC per course on {len(scored):,} held-out learners (higher ranks drop-outs better):",
@@ -368,7 +395,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = [(data[i].course, data[i].y) for i in scored]
     table = auc_table(rows, {name: [c[i] for i in scored] for name, c in columns.items()})
     print("\n".join(table), file=sys.stderr)
+    if args.threshold:
+        rules = replace(rules, dropout=replace(pack, window_days=window))
+        by_course = args.evaluate or len({e.course for e in data}) >= 3
+        folds = [(threshold.held_out(daily, [(data[i].course, data[i].learner) for i in m.test],
+                                     by_course), m.intercept, m.weights) for m in models]
+        settings = [(t, w) for w in args.waits for t in args.thresholds]
+        print("\n".join(threshold.report(daily, cutoffs, labels, args.horizon, folds, rules,
+                                         settings, "the pack model" if args.evaluate else
+                                         "held-out folds")))
     return 0
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in text.split(","))
 
 
 if __name__ == "__main__":
