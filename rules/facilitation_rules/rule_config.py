@@ -53,9 +53,9 @@ class SilentConfig:
 @dataclass(frozen=True, slots=True)
 class DropoutConfig:
     enabled: bool = True
-    threshold: float = 0.7
+    threshold: float = 0.5  # the default pack's (docs/dropout-risk.md)
     #: Learners active more recently than this are not evaluated (the score is low anyway).
-    min_inactive_days: float = 2.0
+    min_inactive_days: float = 5.0
     #: Hour of the day (UTC) at which scores are evaluated.
     evaluate_hour: int = 6
     window_days: int = 14

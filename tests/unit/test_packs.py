@@ -95,3 +95,19 @@ def test_applies_to(applies_to, course, expected):
     pack = parse_pack(text)
     assert pack.applies(course) is expected
     assert (pack.rules_for(course) is not None) is expected
+
+
+def test_a_setting_left_out_gets_the_default_packs_value():
+    # Only the dropout model is given: every other number must be what the default pack says.
+    minimal = (
+        "version: 1\nname: mine\napplies_to: all\nrules:\n  dropout_risk:\n    model:\n"
+        "      intercept: 1.0\n      weights: {recency: 0.5}\n"
+    )
+    mine, default = parse_pack(minimal).rules, load_pack().rules
+    for section in ("unanswered", "silent", "dropout", "reflection"):
+        ours, theirs = getattr(mine, section), getattr(default, section)
+        for name in ("threshold", "min_inactive_days", "evaluate_hour", "window_days",
+                     "max_reasons", "sla", "question_sla", "warn_at", "escalate_after",
+                     "never_posted_days", "went_quiet_days", "peer_response_days"):  # fmt: skip
+            if hasattr(theirs, name):
+                assert getattr(ours, name) == getattr(theirs, name), f"{section}.{name}"
