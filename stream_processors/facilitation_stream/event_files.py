@@ -141,7 +141,7 @@ class _Reader:
         try:
             # Closed in the finally below (a generator). Lines read through a 256 KiB buffer
             # cost half what they cost through the default 8 KiB one.
-            raw = open(path, "rb", buffering=_BUFFER)  # noqa: SIM115
+            raw = io.BufferedReader(io.FileIO(path), _BUFFER)
         except OSError as err:
             self._malformed(path, 0, f"cannot open: {err.strerror or err}")
             return
@@ -158,7 +158,7 @@ class _Reader:
         self.stats.position = start + size
 
     def _read_stream(
-        self, path: str, stream: io.BufferedIOBase, raw: io.BufferedReader, start: int
+        self, path: str, stream: io.BufferedIOBase, raw: io.BufferedReader[io.FileIO], start: int
     ) -> Iterator[list[Any]]:
         number = 0
         for first in stream:
