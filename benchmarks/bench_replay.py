@@ -26,6 +26,7 @@ from pathlib import Path
 import orjson
 
 from benchmarks.tracking_log_gen import ensure
+from facilitation_rules.build_info import compiled
 from facilitation_rules.packs import load_pack
 from facilitation_stream.event_files import ReadStats
 from facilitation_stream.replay_input import load_sorted, read_and_replay, replay
@@ -79,12 +80,9 @@ def _compiled_replay(path: str) -> tuple[float, dict[str, int]] | None:
 
 def _replay_only(path: str) -> None:
     """The child's part of ``_compiled_replay``: its figures as one JSON line."""
-    from facilitation_rules import replay as replay_module
-
     counts: dict[str, int] = {}
     seconds = _replay_runs(path, counts)
-    compiled = (replay_module.__file__ or "").endswith(".so")
-    print(json.dumps({"seconds": seconds, "compiled": compiled, **counts}))
+    print(json.dumps({"seconds": seconds, "compiled": compiled(), **counts}))
 
 
 def main() -> None:
@@ -125,7 +123,7 @@ def main() -> None:
     json_s, lines = _median(parse_with(json.loads))
     orjson_s, _ = _median(parse_with(orjson.loads))
     replay_s = _replay_runs(str(path), counts)
-    compiled = _compiled_replay(str(path))
+    compiled_run = _compiled_replay(str(path))
     inline_s, _ = _median(run_in_process)
     json_rate, orjson_rate = lines / json_s, lines / orjson_s
     replay_rate, event_rate = lines / replay_s, counts["events"] / replay_s
@@ -138,10 +136,10 @@ def main() -> None:
         f"{counts['alerts']:,} alerts, {counts['malformed']} malformed)"
     )
     rates = {"source": replay_rate}
-    if compiled is None:
+    if compiled_run is None:
         print(f"replay, compiled build: not built ({COMPILED}: `make compiled`)")
     else:
-        compiled_s, compiled_counts = compiled
+        compiled_s, compiled_counts = compiled_run
         if compiled_counts != counts:
             raise RuntimeError(f"the builds disagree: {compiled_counts} vs {counts}")
         rates["compiled"] = lines / compiled_s

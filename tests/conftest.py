@@ -15,8 +15,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     compiled modules that get tested, not the sources."""
     if os.environ.get("FACILITATION_EXPECT_COMPILED") == "1":
         from facilitation_rules import replay
+        from facilitation_rules.build_info import compiled
 
-        if not replay.__file__ or not replay.__file__.endswith(".so"):
+        if not compiled():
             pytest.exit(f"expected the compiled build, imported {replay.__file__}", returncode=1)
 
 

@@ -25,11 +25,32 @@ COMMAND_MODULES = (
 EXIT_USAGE = 2
 
 
+class _Version(argparse.Action):
+    """``--version``: the package version and whether its rules run compiled (the import
+    of the rules happens only when asked)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and the build")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from facilitation_rules.build_info import compiled
+
+        try:
+            number = version("openedx-facilitation")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "(not installed)"
+        build = "rules compiled with mypyc" if compiled() else "pure Python"
+        parser.exit(message=f"facilitation {number} ({build})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facilitation",
         description="openedx-facilitation: facilitation engine for Open edX.",
     )
+    parser.add_argument("--version", action=_Version)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"facilitation_stream.commands.{name}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
 
 import pytest
 
@@ -218,3 +220,12 @@ def test_rules_validate_and_show_default(capsys, tmp_path):
     assert code == 1 and len(lines) == 2
     assert lines[0].startswith(f"{bad}:") and "rules.unanswered_post.sla_hours" in lines[0]
     assert lines[1].startswith(f"{tmp_path / 'no.yaml'}:1:1: cannot read")
+
+
+def test_version_says_which_build_runs(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    compiled = os.environ.get("FACILITATION_EXPECT_COMPILED") == "1"  # make test-compiled
+    build = "rules compiled with mypyc" if compiled else "pure Python"
+    assert re.fullmatch(rf"facilitation \S+ \({build}\)\n", capsys.readouterr().err)
