@@ -33,30 +33,24 @@ class _Slotted:
     """Pickled as the tuple of its slot values, without the slot names: a changelog record
     of a learner is about half the size.
 
-    ``FIELDS`` names the slots in pickle order (each class sets ``__slots__ = FIELDS``) and
-    ``blank()`` makes an instance to fill in: a mypyc-compiled class (setup.py) has no
-    ``__slots__`` to read, and its ``__new__`` runs ``__init__``, so pickle cannot make one
-    without arguments. Both builds write and read the same records.
+    ``FIELDS`` names the slots in pickle order (each class sets ``__slots__ = FIELDS``): a
+    mypyc-compiled class (setup.py) has no ``__slots__`` to read. Every ``__init__``
+    argument has a default because pickle makes the instance with ``cls.__new__(cls)``,
+    which in a compiled class runs ``__init__``. Both builds write and read the same
+    records, also those written before the compiled build existed.
     """
 
     __slots__: tuple[str, ...] = ()
     FIELDS: ClassVar[tuple[str, ...]] = ()
 
-    @classmethod
-    def blank(cls) -> _Slotted:
-        return cls()
+    def __getstate__(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_restore, (type(self), tuple(getattr(self, name) for name in self.FIELDS)))
-
-
-def _restore(cls: type[_Slotted], values: tuple[object, ...]) -> _Slotted:
-    state = cls.blank()
-    for name, value in zip(cls.FIELDS, values, strict=True):
-        if name in _INTERNED and type(value) is str:
-            value = sys.intern(value)
-        setattr(state, name, value)
-    return state
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(self.FIELDS, state, strict=True):
+            if name in _INTERNED and type(value) is str:
+                value = sys.intern(value)
+            setattr(self, name, value)
 
 
 # Unanswered-post stages, in the order they fire.
@@ -86,24 +80,17 @@ class PostState(_Slotted):
     )
     __slots__ = FIELDS
 
-    @classmethod
-    def blank(cls) -> PostState:
-        return cls(
-            course_id="", post_id="", thread_id="", author_id="", author_role="",
-            post_kind="", thread_type="", created=0.0,
-        )  # fmt: skip
-
     def __init__(
         self,
         *,
-        course_id: str,
-        post_id: str,
-        thread_id: str,
-        author_id: str,
-        author_role: str,
-        post_kind: str,
-        thread_type: str,
-        created: float,
+        course_id: str = "",
+        post_id: str = "",
+        thread_id: str = "",
+        author_id: str = "",
+        author_role: str = "",
+        post_kind: str = "",
+        thread_type: str = "",
+        created: float = 0.0,
         title: str = "",
         url: str | None = None,
     ) -> None:
@@ -212,11 +199,9 @@ class LearnerState(_Slotted):
     )
     __slots__ = FIELDS
 
-    @classmethod
-    def blank(cls) -> LearnerState:
-        return cls(course_id="", learner_id="")
-
-    def __init__(self, *, course_id: str, learner_id: str, prompts_from: float = NO_TIME) -> None:
+    def __init__(
+        self, *, course_id: str = "", learner_id: str = "", prompts_from: float = NO_TIME
+    ) -> None:
         self.course_id = sys.intern(course_id)
         self.learner_id = learner_id
         self.enrolled_at: float | None = None
@@ -264,21 +249,15 @@ class ReflectionState(_Slotted):
     )
     __slots__ = FIELDS
 
-    @classmethod
-    def blank(cls) -> ReflectionState:
-        return cls(
-            course_id="", reflection_id="", prompt_id="", author_id="", created=0.0, shared=False
-        )
-
     def __init__(
         self,
         *,
-        course_id: str,
-        reflection_id: str,
-        prompt_id: str,
-        author_id: str,
-        created: float,
-        shared: bool,
+        course_id: str = "",
+        reflection_id: str = "",
+        prompt_id: str = "",
+        author_id: str = "",
+        created: float = 0.0,
+        shared: bool = False,
     ) -> None:
         self.course_id = sys.intern(course_id)
         self.reflection_id = reflection_id
@@ -297,11 +276,7 @@ class CourseState(_Slotted):
     FIELDS = ("active_by_day", "course_id", "due", "learners")
     __slots__ = FIELDS
 
-    @classmethod
-    def blank(cls) -> CourseState:
-        return cls(course_id="")
-
-    def __init__(self, *, course_id: str) -> None:
+    def __init__(self, *, course_id: str = "") -> None:
         self.course_id = sys.intern(course_id)
         self.due = INF  # aggregates have no deadlines
         #: Day number -> learners active that day (each learner counted once per day).

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import pickle
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation_rules.state import ActiveDays, CourseState, LearnerState, PostState
+from facilitation_rules.state import (
+    ActiveDays,
+    CourseState,
+    LearnerState,
+    PostState,
+    ReflectionState,
+)
 
 days = st.lists(st.integers(min_value=19_000, max_value=19_400), max_size=40)
 
@@ -55,3 +62,50 @@ def test_states_pickle_without_slot_names_and_share_repeated_strings() -> None:
 def test_a_new_learner_has_no_containers_to_carry() -> None:
     state = LearnerState(course_id="c", learner_id="1")
     assert (state.open, state.answered_prompts, len(state.days)) == (None, (), 0)
+
+
+# States as 4517989 pickled them (before the compiled build): a learner, a post, a
+# reflection and a course aggregate, as a worker's changelog topics may hold them.
+_OLD_RECORDS = (
+    "gAWV4QEAAAAAAAAojBhmYWNpbGl0YXRpb25fcnVsZXMuc3RhdGWUjAxMZWFybmVyU3RhdGWUk5QpgZQoKYwVY291"
+    "cnNlLXYxOk9yZytDMSsyMDI0lGgAjApBY3RpdmVEYXlzlJOUKYGUSwVN9EyGlGJHf/AAAAAAAABOR3/wAAAAAAAA"
+    "R3/wAAAAAAAAR3/wAAAAAAAAR3/wAAAAAAAAR0HZVPxAAAAAjAI0MpROfZSMGXNpbGVudF9sZWFybmVyLndlbnRf"
+    "cXVpZXSUjBQyMDI0LTAxLTAxVDAwOjAwOjAwWpRzR//wAAAAAAAASwBHQBQAAAAAAABOSwBLAIl0lGJoAIwJUG9z"
+    "dFN0YXRllJOUKYGUKE6MATeUjAdsZWFybmVylEd/8AAAAAAAAGgERz/wAAAAAAAAiUd/8AAAAAAAAEd/8AAAAAAA"
+    "AIwCdDGUjAZ0aHJlYWSUSwBoE4wIcXVlc3Rpb26UjAJIaZSJTkd/8AAAAAAAAHSUYmgAjA9SZWZsZWN0aW9uU3Rh"
+    "dGWUk5QpgZQoaBFOaARHQAAAAAAAAABHf/AAAAAAAACJjAJwMZSMAnIxlIh0lGJoAIwLQ291cnNlU3RhdGWUk5Qp"
+    "gZQofZRN9ExLAnNoBEd/8AAAAAAAAEsDdJRidJQu"
+)
+
+
+def _states() -> tuple[LearnerState, PostState, ReflectionState, CourseState]:
+    course = "course-v1:Org+C1+2024"
+    learner = LearnerState(course_id=course, learner_id="42", prompts_from=5.0)
+    learner.days.add(19_700)
+    learner.days.add(19_702)
+    learner.last_active = 1.7e9
+    learner.open = {"silent_learner.went_quiet": "2024-01-01T00:00:00Z"}
+    post = PostState(
+        course_id=course, post_id="t1", thread_id="t1", author_id="7", author_role="learner",
+        post_kind="thread", thread_type="question", created=1.0, title="Hi",
+    )  # fmt: skip
+    reflection = ReflectionState(
+        course_id=course, reflection_id="r1", prompt_id="p1", author_id="7", created=2.0,
+        shared=True,
+    )  # fmt: skip
+    cohort = CourseState(course_id=course)
+    cohort.learners, cohort.active_by_day = 3, {19_700: 2}
+    return learner, post, reflection, cohort
+
+
+def test_records_written_before_the_compiled_build_still_load() -> None:
+    old = pickle.loads(base64.b64decode(_OLD_RECORDS))
+    for loaded, made in zip(old, _states(), strict=True):
+        assert type(loaded) is type(made)
+        for name in type(made).FIELDS:
+            value, expected = getattr(loaded, name), getattr(made, name)
+            if isinstance(expected, ActiveDays):
+                value, expected = list(value), list(expected)
+            assert value == expected, name
+    # and records are written byte for byte as then, by either build
+    assert pickle.dumps(_states(), protocol=5) == base64.b64decode(_OLD_RECORDS)
