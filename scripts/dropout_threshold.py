@@ -31,7 +31,8 @@ from facilitation_rules.replay import Replayer
 from facilitation_rules.rule_config import CourseRules
 
 RULE = "dropout_risk"
-REGULAR_DAYS = 5  # of the 14 days up to the last activity: a regular drop-out
+REGULAR_SPAN = 14  # days up to the last activity in which a regular drop-out was ...
+REGULAR_DAYS = 5  # ... active on at least this many days
 REGULAR_STREAK = 14  # the regular learner the default must alert: 14 days in a row, then gone
 MAX_CAME_BACK = 1 / 3  # "mostly left": at most one alert in three about a learner who came back
 MAX_LEAD_DAYS = 7.0  # a nudge later than a week after the last activity comes late
@@ -136,7 +137,7 @@ def outcome(
             caught = any(t > last for t in fired.get(key, ()))
             dropouts += 1
             alerted += caught
-            if sum(1 for d in days if d > days[-1] - 14) >= REGULAR_DAYS:
+            if sum(1 for d in days if d > days[-1] - REGULAR_SPAN) >= REGULAR_DAYS:
                 regulars += 1
                 regulars_alerted += caught
     return Outcome(*setting, enrolled, alerts, came_back, one_day, dropouts, alerted, regulars,
