@@ -8,9 +8,8 @@ crash — yields the same ids, and the tutor queues can drop repeats by id.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Final, Literal, final
 
 from facilitation_rules.event_codec import format_time, parse_time
 
@@ -30,27 +29,104 @@ def alert_id_for(
     return f"{rule}:{digest}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@final
 class Alert:
     """An alert fired (or resolved) by a rule at event time ``fired_at``.
 
     ``action="resolve"`` carries the same ``alert_id`` as the alert it closes: the
-    condition cleared (a reply arrived, the learner came back).
+    condition cleared (a reply arrived, the learner came back). Immutable: the fields are
+    ``Final`` (mypy refuses a write; the compiled build refuses it at run time too). A
+    plain class rather than a frozen dataclass, whose ``__init__`` stays interpreted and
+    writes each field through ``object.__setattr__``: compiled, this one builds an alert
+    in a twentieth of the time (a replay builds one per seven events).
     """
 
-    alert_id: str
-    rule: str
-    kind: AlertKind
-    course_id: str
-    subject_type: SubjectType
-    subject_id: str
-    learner_id: str
-    fired_at: datetime
-    severity: Severity
-    reasons: tuple[str, ...]
-    action: AlertAction = "fire"
+    #: every field, in order; all but ``details`` make the alert's identity (==, hash)
+    FIELDS: ClassVar = (
+        "alert_id",
+        "rule",
+        "kind",
+        "course_id",
+        "subject_type",
+        "subject_id",
+        "learner_id",
+        "fired_at",
+        "severity",
+        "reasons",
+        "action",
+        "details",
+    )
+    __slots__ = FIELDS
+
+    alert_id: Final[str]
+    rule: Final[str]
+    kind: Final[AlertKind]
+    course_id: Final[str]
+    subject_type: Final[SubjectType]
+    subject_id: Final[str]
+    learner_id: Final[str]
+    fired_at: Final[datetime]
+    severity: Final[Severity]
+    reasons: Final[tuple[str, ...]]
+    action: Final[AlertAction]
     #: Context a tutor needs to act: post title/excerpt, thread id, url, area, cohort ...
-    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    details: Final[dict[str, Any]]
+
+    def __init__(
+        self,
+        *,
+        alert_id: str,
+        rule: str,
+        kind: AlertKind,
+        course_id: str,
+        subject_type: SubjectType,
+        subject_id: str,
+        learner_id: str,
+        fired_at: datetime,
+        severity: Severity,
+        reasons: tuple[str, ...],
+        action: AlertAction = "fire",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.alert_id = alert_id
+        self.rule = rule
+        self.kind = kind
+        self.course_id = course_id
+        self.subject_type = subject_type
+        self.subject_id = subject_id
+        self.learner_id = learner_id
+        self.fired_at = fired_at
+        self.severity = severity
+        self.reasons = reasons
+        self.action = action
+        self.details = {} if details is None else details
+
+    def _identity(self) -> tuple[Any, ...]:
+        return (
+            self.alert_id,
+            self.rule,
+            self.kind,
+            self.course_id,
+            self.subject_type,
+            self.subject_id,
+            self.learner_id,
+            self.fired_at,
+            self.severity,
+            self.reasons,
+            self.action,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Alert):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in Alert.FIELDS)
+        return f"Alert({fields})"
 
 
 def alert_to_dict(alert: Alert) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def replay_batches(
                 fed = after = outside = 0
                 last = 0.0
                 continue
-            feed, feed_activity = replayer.feed, replayer.feed_activity
+            # Called as methods, not bound once: compiled, that is a direct call.
             for t, course_id, what in batch:
                 if t > end:
                     after += 1
@@ -131,9 +131,9 @@ def replay_batches(
                     outside += 1
                     continue
                 if type(what) is str:
-                    feed_activity(t, course_id, what)
+                    replayer.feed_activity(t, course_id, what)
                 else:
-                    feed(what, t)  # type: ignore[arg-type]  # an Event
+                    replayer.feed(what, t)  # type: ignore[arg-type]  # an Event
                 fed += 1
             if batch and until is None:
                 last = batch[-1][0]

@@ -161,6 +161,7 @@ def _child(paths: list[str], fmt: Format, out: Connection, parents_end: Connecti
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     parents_end.close()  # forked open: the pipe breaks when the parent closes its end
     stats = ReadStats()
+    gc.disable()  # as in the parent (collector_paused): the window holds no reference cycles
     try:
         order = InOrder()
         for batch in read_replay_items(paths, fmt, stats):

@@ -67,7 +67,7 @@ def test_enqueue_is_idempotent_and_merges_by_learner(queue: TutorQueue) -> None:
 
 def test_queue_orders_by_priority_then_due_time(queue: TutorQueue) -> None:
     late = alert("p1", learner="a")
-    early = Alert(**{**{f: getattr(late, f) for f in late.__dataclass_fields__},
+    early = Alert(**{**{f: getattr(late, f) for f in Alert.FIELDS},
                      "alert_id": "x:2", "learner_id": "b", "fired_at": T0 - timedelta(hours=3)})
     urgent = alert("p3", learner="c", severity="urgent")
     for a in (late, early, urgent):
@@ -229,7 +229,7 @@ def test_escalation_alerts_go_to_a_lead_in_their_own_nudge(queue: TutorQueue) ->
     roster = load_roster(ROOT / "rules/facilitation_rules/packs/roster.example.yaml")
     router = Router(queue, lambda course: roster, clock=lambda: T0)
     first = router.route(alert("p1"))
-    escalation = Alert(**{**{f: getattr(alert("p1"), f) for f in Alert.__dataclass_fields__},
+    escalation = Alert(**{**{f: getattr(alert("p1"), f) for f in Alert.FIELDS},
                           "alert_id": "unanswered_post.escalation:x", "severity": "urgent",
                           "details": {"escalate": True, "route": "lead", "thread_id": "t1"}})
     lead = router.route(escalation)

@@ -58,7 +58,7 @@ def alert(
         severity=severity,  # type: ignore[arg-type]  # checked by the pack schema
         reasons=reasons,
         action="resolve" if resolve else "fire",
-        details=details or {},
+        details=details,
     )
 
 
