@@ -54,6 +54,8 @@ test-compiled: compiled ## unit and contract tests on the mypyc-compiled build (
 compiled: $(COMPILED)/.built ## build the mypyc-compiled package into build/compiled (about a minute)
 
 $(COMPILED)/.built: $(STAMP) $(SOURCES)
+	# setuptools' own build/ directories would put a module deleted since into the build
+	find build -mindepth 1 -maxdepth 1 ! -name compiled -exec rm -rf {} + 2>/dev/null || true
 	rm -rf $(COMPILED)
 	FACILITATION_MYPYC=1 $(PY) -m pip install -q --no-deps --no-build-isolation --target $(COMPILED) .
 	@touch $@

@@ -26,6 +26,13 @@ _OBJECT, _TIME, _ROLE, _UPDATE = range(4)
 _CLASSES: tuple[type, ...] = (*REGISTRY.values(), Actor)
 _INDEX = {cls: i for i, cls in enumerate(_CLASSES)}
 _FIELDS = [tuple(f.name for f in dataclasses.fields(cls)) for cls in _CLASSES]
+#: Each class's slot setters, in field order: a frozen class refuses ``setattr``, and its
+#: slot descriptors set a field at half the cost of ``object.__setattr__`` by name.
+_SETTERS = [
+    tuple(getattr(cls, n).__set__ for n in names)
+    for cls, names in zip(_CLASSES, _FIELDS, strict=True)
+]
+_ROLES = {role.value: role for role in Role}  # Role(value) goes through EnumMeta.__call__
 
 
 def flatten(value: Any) -> Any:
@@ -47,9 +54,8 @@ def flatten(value: Any) -> Any:
 
 def _object(index: int, values: tuple[Any, ...]) -> Any:
     obj: Any = object.__new__(_CLASSES[index])
-    setattr_ = object.__setattr__  # frozen: as dataclasses' __init__
-    for name, value in zip(_FIELDS[index], values, strict=True):
-        setattr_(obj, name, rebuild(value) if value.__class__ is tuple else value)
+    for set_, value in zip(_SETTERS[index], values, strict=True):
+        set_(obj, rebuild(value) if value.__class__ is tuple else value)
     return obj
 
 
@@ -63,7 +69,7 @@ def rebuild(value: Any) -> Any:
     if tag == _TIME:
         return _EPOCH + value[1] * _MICROSECOND
     if tag == _ROLE:
-        return Role(value[1])
+        return _ROLES[value[1]]
     return Update(value[1], value[2], rebuild(value[3]), value[4])
 
 
