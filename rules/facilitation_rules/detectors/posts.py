@@ -46,6 +46,7 @@ ESCALATION = "unanswered_post.escalation"
 _STAFF = (Role.STAFF, Role.TUTOR)
 _ALWAYS = BusinessCalendar()
 _NONE: tuple[Output, ...] = ()
+_ANY_CONFIG = UnansweredConfig()
 
 
 def apply(
@@ -192,7 +193,7 @@ def _close(state: PostState, at: float, why: str) -> list[Output]:
     """Resolve whatever is open and stop watching."""
     out: list[Output] = []
     if state.tracked:
-        cfg = UnansweredConfig()  # severity/SLA text is irrelevant on a resolve
+        cfg = _ANY_CONFIG  # severity/SLA text is irrelevant on a resolve
         if state.stage == STAGE_WARNED:
             out.append(_alert(state, WARNING, at, "warning", cfg, resolve=why))
         elif state.stage >= STAGE_BREACHED:
