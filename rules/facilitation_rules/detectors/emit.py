@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from facilitation_rules.alerts import Alert, AlertKind, Severity, SubjectType, alert_id_for
+from facilitation_rules.event_codec import format_time
 from facilitation_rules.events import Event
 
 
@@ -80,11 +81,9 @@ def iso_day(ts: float) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def iso_time(ts: float) -> str:
-    """``ts`` as the contract writes times (``format_time``); cached: a post's creation time
-    is written into each of its alerts, a learner's last activity into the fire and resolve
-    of an episode. A UTC time's ISO form ends in "+00:00": cut rather than converted and
-    replaced (1.6 µs, not 3)."""
-    return utc(ts).isoformat()[:-6] + "Z"
+    """``ts`` as the contract writes times; cached: a post's creation time is written into
+    each of its alerts, a learner's last activity into the fire and resolve of an episode."""
+    return format_time(utc(ts))
 
 
 __all__ = [
