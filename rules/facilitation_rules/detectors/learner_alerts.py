@@ -1,4 +1,5 @@
-"""The alerts of the learner rules: their names, and firing and resolving them on a state.
+"""The alerts of the learner rules: their names, firing and resolving them on a state, and
+the never-posted alert's reasons.
 
 A learner state keeps its open alerts as rule -> episode (``state.open``, None when
 none), so a learner never has two open alerts of one rule; a pack's ``when:`` filter is
@@ -13,9 +14,9 @@ from typing import Any
 
 from facilitation_rules.alerts import AlertKind
 from facilitation_rules.conditions import passes
-from facilitation_rules.detectors.emit import Output, alert
+from facilitation_rules.detectors.emit import Output, alert, day_word
 from facilitation_rules.rule_config import DAY, CourseRules
-from facilitation_rules.state import LearnerState
+from facilitation_rules.state import NO_TIME, LearnerState
 
 NEVER_POSTED = "silent_learner.never_posted"
 WENT_QUIET = "silent_learner.went_quiet"
@@ -114,3 +115,13 @@ def _alert(
         resolve=resolve,
         details=details,
     )
+
+
+def never_posted_reasons(state: LearnerState, rules: CourseRules) -> tuple[str, ...]:
+    """Why ``silent_learner.never_posted`` fired, in a tutor's words."""
+    days = day_word(rules.silent.never_posted_days or 0)
+    since = "the course start"
+    if rules.course_start is None or (state.enrolled_at or NO_TIME) > rules.course_start:
+        since = "enrolling" if state.enrolled_at is not None else "their first visit"
+    seen = "never active" if not state.active else f"active on {len(state.days)} days"
+    return (f"no forum post {days} after {since}", seen)

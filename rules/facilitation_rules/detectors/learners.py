@@ -32,6 +32,7 @@ from facilitation_rules.detectors.learner_alerts import (
     WENT_QUIET,
     enrolled,
     fire,
+    never_posted_reasons,
     open_alerts,
     resolve,
 )
@@ -245,7 +246,7 @@ def tick(
                 due,
                 rules,
                 out,
-                _never_posted_reason(state, rules),
+                never_posted_reasons(state, rules),
             )
         elif name == WENT_QUIET:
             state.quiet_checked = due
@@ -330,15 +331,6 @@ def _base(state: LearnerState, rules: CourseRules) -> float:
     if rules.course_start is None:
         return joined
     return max(rules.course_start, joined) if state.enrolled_at is not None else rules.course_start
-
-
-def _never_posted_reason(state: LearnerState, rules: CourseRules) -> tuple[str, ...]:
-    days = day_word(rules.silent.never_posted_days or 0)
-    since = "the course start"
-    if rules.course_start is None or (state.enrolled_at or NO_TIME) > rules.course_start:
-        since = "enrolling" if state.enrolled_at is not None else "their first visit"
-    seen = "never active" if not state.active else f"active on {len(state.days)} days"
-    return (f"no forum post {days} after {since}", seen)
 
 
 def _prompt_due(state: LearnerState, due: float, rules: CourseRules, out: list[Output]) -> None:
