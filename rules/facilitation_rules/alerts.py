@@ -102,19 +102,7 @@ class Alert:
         self.details = {} if details is None else details
 
     def _identity(self) -> tuple[Any, ...]:
-        return (
-            self.alert_id,
-            self.rule,
-            self.kind,
-            self.course_id,
-            self.subject_type,
-            self.subject_id,
-            self.learner_id,
-            self.fired_at,
-            self.severity,
-            self.reasons,
-            self.action,
-        )
+        return tuple(getattr(self, name) for name in _IDENTITY)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Alert):
@@ -127,6 +115,9 @@ class Alert:
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in Alert.FIELDS)
         return f"Alert({fields})"
+
+
+_IDENTITY = Alert.FIELDS[:-1]  # all but ``details``
 
 
 def alert_to_dict(alert: Alert) -> dict[str, Any]:
