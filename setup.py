@@ -14,29 +14,31 @@ import os
 from setuptools import setup
 
 # The rules engine and the tracking-log translation (docs/benchmarks.md: where the time
-# goes). Left as Python: events.py (event_codec reads its classes' type hints),
-# tracking_head.py (msgspec structs: slower compiled), event_files.py (reads ReadStats slots).
+# goes). Left as Python: contract/events.py (the codec reads its classes' type hints),
+# openedx_logs/lean_activity.py (msgspec structs: slower compiled), ingest/event_files.py
+# (reads ReadStats slots).
 COMPILED = [
-    "rules/facilitation_rules/alerts.py",
-    "rules/facilitation_rules/calendar.py",
-    "rules/facilitation_rules/deadlines.py",
-    "rules/facilitation_rules/dropout.py",
-    "rules/facilitation_rules/engine.py",
-    "rules/facilitation_rules/replay.py",
-    "rules/facilitation_rules/rule_config.py",
+    "rules/facilitation_rules/contract/alerts.py",
+    "rules/facilitation_rules/packs/business_hours.py",
+    "rules/facilitation_rules/engine/due_index.py",
+    "rules/facilitation_rules/engine/dropout_model.py",
+    "rules/facilitation_rules/engine/dispatch.py",
+    "rules/facilitation_rules/engine/replay.py",
+    "rules/facilitation_rules/packs/config.py",
     "rules/facilitation_rules/state.py",
-    "rules/facilitation_rules/subjects.py",
-    "rules/facilitation_rules/tracking_fields.py",
-    "rules/facilitation_rules/tracking_forum.py",
-    "rules/facilitation_rules/tracking_log.py",
-    "rules/facilitation_rules/detectors/emit.py",
-    "rules/facilitation_rules/detectors/learner_alerts.py",
-    "rules/facilitation_rules/detectors/learner_risk.py",
-    "rules/facilitation_rules/detectors/learners.py",
-    "rules/facilitation_rules/detectors/posts.py",
-    "rules/facilitation_rules/detectors/reflections.py",
-    "stream_processors/facilitation_stream/replay_input.py",
-    "stream_processors/facilitation_stream/wire.py",
+    "rules/facilitation_rules/engine/outputs.py",
+    "rules/facilitation_rules/engine/subjects.py",
+    "rules/facilitation_rules/openedx_logs/fields.py",
+    "rules/facilitation_rules/openedx_logs/forum.py",
+    "rules/facilitation_rules/openedx_logs/translate.py",
+    "rules/facilitation_rules/engine/detectors/emit.py",
+    "rules/facilitation_rules/engine/detectors/learner_alerts.py",
+    "rules/facilitation_rules/engine/detectors/dropout_risk.py",
+    "rules/facilitation_rules/engine/detectors/learners.py",
+    "rules/facilitation_rules/engine/detectors/posts.py",
+    "rules/facilitation_rules/engine/detectors/reflections.py",
+    "stream_processors/facilitation_stream/backtest/ordered_input.py",
+    "stream_processors/facilitation_stream/item_codec.py",
 ]
 
 

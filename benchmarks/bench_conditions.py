@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from facilitation_rules.conditions import POST_SYMBOLS, compile_condition, passes
+from facilitation_rules.packs.conditions import POST_SYMBOLS, compile_condition, passes
 
 EXPRESSIONS = (
     'thread_type == "question"',

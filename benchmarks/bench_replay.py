@@ -27,10 +27,10 @@ import orjson
 
 from benchmarks.tracking_log_gen import ensure
 from facilitation_rules.build_info import compiled
-from facilitation_rules.packs import load_pack
-from facilitation_stream.event_files import ReadStats
-from facilitation_stream.replay_input import load_sorted, read_and_replay, replay
-from facilitation_stream.replay_reader import can_read_aside
+from facilitation_rules.packs.loader import load_pack
+from facilitation_stream.backtest.ordered_input import load_sorted, read_and_replay, replay
+from facilitation_stream.backtest.reader_process import can_read_aside
+from facilitation_stream.ingest.event_files import ReadStats
 
 LINES = int(os.environ.get("BENCH_LINES", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))

@@ -11,11 +11,11 @@ import random
 import statistics
 import time
 
-from facilitation_rules.packs import load_pack
-from facilitation_rules.replay import Replayer
-from facilitation_rules.rule_config import DAY
+from facilitation_rules.engine.replay import Replayer
+from facilitation_rules.engine.subjects import learner_key
+from facilitation_rules.packs.config import DAY
+from facilitation_rules.packs.loader import load_pack
 from facilitation_rules.state import LearnerState
-from facilitation_rules.subjects import learner_key
 
 COURSE = "course-v1:BenchX+B101+2024_T1"
 DUE = 1000

@@ -49,11 +49,11 @@ from benchmarks.worker_events import (
     record,
     thread_due_at,
 )
-from facilitation_rules.event_codec import parse_time
-from facilitation_rules.events import ActivityRecorded, Actor, Event
+from facilitation_rules.contract.codec import parse_time
+from facilitation_rules.contract.events import ActivityRecorded, Actor, Event
+from facilitation_stream.delivery.queues import TutorQueue, connect
 from facilitation_stream.kafka_config import kafka_python_config, updates_topic
 from facilitation_stream.settings import Settings
-from facilitation_stream.tutor_queue import TutorQueue, connect
 
 EVENTS = int(os.environ.get("FACILITATION_BENCH_EVENTS", "150000"))
 #: Each worker is measured for at most this long after its first commit (or until drained).

@@ -14,10 +14,10 @@ import tracemalloc
 from collections.abc import Iterable
 from typing import Any
 
-from facilitation_rules.deadlines import DueIndex
-from facilitation_rules.event_codec import loads
-from facilitation_stream.engine_adapter import RulesEngine
-from facilitation_stream.processing import Stored, encode_stored
+from facilitation_rules.contract.codec import loads
+from facilitation_rules.engine.due_index import DueIndex
+from facilitation_stream.worker.rules_engine import RulesEngine
+from facilitation_stream.worker.stored import Stored, encode_stored
 
 
 class EngineModel:

@@ -14,8 +14,8 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import (
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import (
     ActivityKind,
     ActivityRecorded,
     Actor,
@@ -29,7 +29,7 @@ from facilitation_rules.events import (
     ReflectionSubmitted,
     Role,
 )
-from facilitation_rules.packs import load_pack
+from facilitation_rules.packs.loader import load_pack
 
 Record = tuple[bytes, bytes]
 _KINDS: tuple[ActivityKind, ...] = ("page_view", "problem", "video", "navigation", "completion")

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import orjson
 
-from facilitation_rules.tracking_log import UnknownTrackingEvent, parse_line, translate
-from facilitation_stream.event_files import ReadStats, read_events
+from facilitation_rules.openedx_logs.translate import UnknownTrackingEvent, parse_line, translate
+from facilitation_stream.ingest.event_files import ReadStats, read_events
 
 
 def best_rate(lines: int, run: Callable[[], int]) -> tuple[float, int]:

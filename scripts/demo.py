@@ -85,7 +85,7 @@ def settle_queues(queue, events: int, quiet_s: float = 4.0, limit_s: float = 90.
 
 
 def course_until_now(weeks_in: int = 3) -> list:  # type: ignore[type-arg]
-    from facilitation_rules.simulation import START, generate_course
+    from facilitation_rules.simulation.course import START, generate_course
 
     now = datetime.now(UTC)
     shift = (now - timedelta(weeks=weeks_in)) - START
@@ -98,8 +98,8 @@ def course_until_now(weeks_in: int = 3) -> list:  # type: ignore[type-arg]
 
 
 def main() -> int:
-    from facilitation_stream.tutor_auth import TokenStore
-    from facilitation_stream.tutor_queue import DEFAULT_PREFIX, TutorQueue, connect
+    from facilitation_stream.delivery.queues import DEFAULT_PREFIX, TutorQueue, connect
+    from facilitation_stream.delivery.tutor_auth import TokenStore
     from facilitation_xblocks.emitter import EventEmitter
 
     RUN.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,10 @@
 """Fit the dropout-risk model (intercept, weights, reference) of a rule pack, and measure it.
 
 Method (docs/dropout-risk.md): L2-regularised logistic regression, fitted by Newton's
-method in pure Python, on the engine's own features (``facilitation_rules.dropout``, the
-same code the engine runs) at a cut-off date, against a "dropped out" label; sign-
-constrained so every reason the engine gives means what it says.
+method in pure Python, on the engine's own features
+(``facilitation_rules.engine.dropout_model``, the same code the engine runs) at a cut-off
+date, against a "dropped out" label; sign-constrained so every reason the engine gives
+means what it says.
 
 Input, one of:
 
@@ -64,8 +65,8 @@ from dropout_data import (
 )
 from logistic import auc, fit
 
-from facilitation_rules.dropout import FEATURES, features_at, logit
-from facilitation_rules.packs import load_pack
+from facilitation_rules.engine.dropout_model import FEATURES, features_at, logit
+from facilitation_rules.packs.loader import load_pack
 from facilitation_rules.state import ActiveDays, CourseState, LearnerState
 
 NEGATIVE = ("recency",)  # may only raise the risk; every other feature may only lower it

@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import (
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import (
     ActivityRecorded,
     Actor,
     EnrollmentActivated,

@@ -1,7 +1,7 @@
 """The default ``dropout_risk`` threshold of scripts/derive_dropout_weights.py: the rule
 simulated as the engine runs it, on held-out courses, for a grid of settings.
 
-``simulate`` drives the engine itself (``facilitation_rules.replay.Replayer``: each active
+``simulate`` drives the engine itself (``facilitation_rules.engine.replay.Replayer``: each active
 day is one activity at noon UTC, the learner rules evaluate the score daily at
 ``evaluate_hour`` once a learner has been inactive for ``min_inactive_days`` and fire at the
 first evaluation at or above ``threshold``), so scheduling, features and score are the
@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 from dropout_data import DAY, Daily, Labels
 
-from facilitation_rules.replay import Replayer
-from facilitation_rules.rule_config import CourseRules
+from facilitation_rules.engine.replay import Replayer
+from facilitation_rules.packs.config import CourseRules
 
 RULE = "dropout_risk"
 REGULAR_SPAN = 14  # days up to the last activity in which a regular drop-out was ...

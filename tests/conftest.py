@@ -14,8 +14,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """`make test-compiled` runs the suite on the mypyc-compiled build: make sure it is the
     compiled modules that get tested, not the sources."""
     if os.environ.get("FACILITATION_EXPECT_COMPILED") == "1":
-        from facilitation_rules import replay
         from facilitation_rules.build_info import compiled
+        from facilitation_rules.engine import replay
 
         if not compiled():
             pytest.exit(f"expected the compiled build, imported {replay.__file__}", returncode=1)

@@ -7,6 +7,6 @@ from importlib.machinery import EXTENSION_SUFFIXES
 
 def compiled() -> bool:
     """Whether the rules engine was imported as compiled modules (FACILITATION_MYPYC=1)."""
-    from facilitation_rules import replay
+    from facilitation_rules.engine import replay
 
     return (replay.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES))

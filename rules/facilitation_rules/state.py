@@ -4,7 +4,7 @@ Slotted, mutable, plain values (strings, numbers, tuples, a day bitmap) so Faust
 store them and the replay hot path allocates nothing it can avoid. States are kept compact
 (a worker holds one per tracked learner and thread): course ids and other repeated strings
 are interned, empty containers are ``None`` or ``()``, and active days are a bitmap. The
-functions in ``facilitation_rules.detectors`` take a state and return it (possibly the same
+functions in ``facilitation_rules.engine.detectors`` take a state and return it (possibly the same
 object, updated): the caller owns the state and writes it back, as a Faust table requires.
 
 Learner state is made of order-insensitive aggregates (max of activity times, the

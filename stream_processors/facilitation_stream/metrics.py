@@ -29,12 +29,12 @@ from prometheus_client import (
     start_http_server,
 )
 
-from facilitation_rules.events import REGISTRY as EVENT_REGISTRY
+from facilitation_rules.contract.events import REGISTRY as EVENT_REGISTRY
 
 NAMESPACE = "facilitation"
 
 #: Why an event was refused (malformed) or sent to the dead-letter topic: the words the
-#: worker writes in the dead-letter ``reason`` header (facilitation_stream.dead_letters).
+#: worker writes in the dead-letter ``reason`` header (facilitation_stream.worker.dead_letters).
 REASONS = frozenset(
     {
         "invalid",  # not JSON, not the envelope, or a field failed validation

@@ -10,22 +10,22 @@ from typing import Any
 import jsonschema
 import pytest
 
-from facilitation_rules import event_codec
-from facilitation_rules.event_schema import (
+from facilitation_rules.contract import codec as event_codec
+from facilitation_rules.contract.events import (
+    ActivityRecorded,
+    Actor,
+    PostCreated,
+    Role,
+)
+from facilitation_rules.contract.json_schemas import (
     SCHEMA_DIR,
     all_schemas,
     breaking_changes,
     load_dir,
     main,
 )
-from facilitation_rules.events import (
-    ActivityRecorded,
-    Actor,
-    PostCreated,
-    Role,
-)
 
-REGENERATE = "run `python -m facilitation_rules.event_schema --write` and commit schemas/"
+REGENERATE = "run `python -m facilitation_rules.contract.json_schemas --write` and commit schemas/"
 
 
 def test_committed_schemas_match_the_code() -> None:

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import redis
 
-from facilitation_rules.alerts import Alert, alert_id_for
-from facilitation_rules.roster import load_roster
-from facilitation_stream.router import Router
-from facilitation_stream.tutor_api import BackgroundServer, TutorApi
-from facilitation_stream.tutor_auth import TokenStore
-from facilitation_stream.tutor_queue import TutorQueue
+from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_rules.routing.roster import load_roster
+from facilitation_stream.delivery.queues import TutorQueue
+from facilitation_stream.delivery.router import Router
+from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
+from facilitation_stream.delivery.tutor_auth import TokenStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 ROOT = Path(__file__).parents[2]

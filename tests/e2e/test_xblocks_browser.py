@@ -21,8 +21,13 @@ from typing import Any
 
 import pytest
 
-from facilitation_rules.event_codec import loads
-from facilitation_rules.events import Event, PostCreated, ReflectionCommented, ReflectionSubmitted
+from facilitation_rules.contract.codec import loads
+from facilitation_rules.contract.events import (
+    Event,
+    PostCreated,
+    ReflectionCommented,
+    ReflectionSubmitted,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]

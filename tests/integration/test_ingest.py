@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from facilitation_rules import event_codec
-from facilitation_stream.cli import main
+from facilitation_rules.contract import codec as event_codec
+from facilitation_stream.cli.main import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"
 EVENTS_IN_FIXTURES = 19 + 1  # mixed.log.gz + pretty.json

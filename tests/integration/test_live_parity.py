@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import Event
-from facilitation_rules.simulation import START, generate_course
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import Event
+from facilitation_rules.simulation.course import START, generate_course
+from facilitation_stream.delivery.queues import DEFAULT_PREFIX
 from facilitation_stream.metrics import sample_total
-from facilitation_stream.tutor_queue import DEFAULT_PREFIX
 from tests.integration.test_worker_pipeline import produce, wait_for
 from tests.support.worker_process import WorkerProcess, worker_env
 

@@ -15,18 +15,18 @@ import pytest
 import redis
 from prometheus_client import CollectorRegistry
 
-from facilitation_rules.alerts import Alert, alert_id_for
-from facilitation_rules.roster import FatigueConfig, Roster, Shift, Tutor
-from facilitation_stream.metrics import Metrics
-from facilitation_stream.notifications import (
+from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_rules.routing.roster import FatigueConfig, Roster, Shift, Tutor
+from facilitation_stream.delivery.notifications import (
     Dispatcher,
     Notifier,
     Outbox,
     SmtpSender,
     WebhookSender,
 )
-from facilitation_stream.router import Router
-from facilitation_stream.tutor_queue import TutorQueue
+from facilitation_stream.delivery.queues import TutorQueue
+from facilitation_stream.delivery.router import Router
+from facilitation_stream.metrics import Metrics
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2025, 3, 5, 13, tzinfo=UTC)

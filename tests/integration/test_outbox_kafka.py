@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from facilitation_rules.event_codec import loads
-from facilitation_rules.events import Actor, PostCreated
+from facilitation_rules.contract.codec import loads
+from facilitation_rules.contract.events import Actor, PostCreated
 from facilitation_xblocks.emitter import EventEmitter
 
 pytestmark = pytest.mark.integration

@@ -27,8 +27,8 @@ import pytest
 import yaml
 from kafka import KafkaProducer
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import ActivityRecorded, Actor
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import ActivityRecorded, Actor
 from tests.support.worker_process import WorkerProcess, free_port, worker_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]

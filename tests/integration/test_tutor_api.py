@@ -14,12 +14,12 @@ import pytest
 import redis
 from prometheus_client import CollectorRegistry
 
-from facilitation_rules.alerts import Alert, alert_id_for
-from facilitation_rules.roster import load_roster
+from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_rules.routing.roster import load_roster
+from facilitation_stream.delivery.queues import TutorQueue
+from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
+from facilitation_stream.delivery.tutor_auth import LmsTutor, TokenStore, hash_token
 from facilitation_stream.metrics import Metrics
-from facilitation_stream.tutor_api import BackgroundServer, TutorApi
-from facilitation_stream.tutor_auth import LmsTutor, TokenStore, hash_token
-from facilitation_stream.tutor_queue import TutorQueue
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from facilitation_rules.alerts import Alert, alert_id_for
-from facilitation_rules.roster import load_roster
-from facilitation_stream.router import Router
-from facilitation_stream.tutor_queue import TutorQueue
+from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_rules.routing.roster import load_roster
+from facilitation_stream.delivery.queues import TutorQueue
+from facilitation_stream.delivery.router import Router
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -146,7 +146,7 @@ def test_many_concurrent_claimers_exactly_one_wins(queue: TutorQueue, redis_url:
 def test_concurrent_claims_from_processes(queue: TutorQueue, redis_url: str) -> None:
     nid = queue.enqueue(alert("p1"), "ana", now=T0).nudge_id
     code = (
-        "import sys, redis; from facilitation_stream.tutor_queue import TutorQueue;"
+        "import sys, redis; from facilitation_stream.delivery.queues import TutorQueue;"
         "q = TutorQueue(redis.Redis.from_url(sys.argv[1], decode_responses=True), sys.argv[2]);"
         "print(q.claim(sys.argv[3], sys.argv[4], own_only=False).status)"
     )

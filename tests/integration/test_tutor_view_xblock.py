@@ -11,11 +11,11 @@ import redis
 from prometheus_client import CollectorRegistry
 from xblock.runtime import DictKeyValueStore
 
-from facilitation_rules.alerts import Alert, alert_id_for
+from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_stream.delivery.queues import TutorQueue
+from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
+from facilitation_stream.delivery.tutor_auth import LmsTutor, TokenStore, hash_token
 from facilitation_stream.metrics import Metrics
-from facilitation_stream.tutor_api import BackgroundServer, TutorApi
-from facilitation_stream.tutor_auth import LmsTutor, TokenStore, hash_token
-from facilitation_stream.tutor_queue import TutorQueue
 from facilitation_xblocks.tutor_view import TutorViewXBlock
 from tests.unit.xblock_harness import call, make_block
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import Actor, PostCreated, Role
-from facilitation_stream.tutor_queue import TutorQueue, connect
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import Actor, PostCreated, Role
+from facilitation_stream.delivery.queues import TutorQueue, connect
 from tests.integration.test_worker_pipeline import changelog_counts, post, produce, wait_for
 from tests.integration.test_worker_rules import send, thread
 from tests.support.worker_process import WorkerProcess, free_port, worker_env

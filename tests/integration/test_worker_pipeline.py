@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import Actor, PostCreated
-from facilitation_stream.processing import decode_stored
-from facilitation_stream.tutor_queue import TutorQueue, connect
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import Actor, PostCreated
+from facilitation_stream.delivery.queues import TutorQueue, connect
+from facilitation_stream.worker.stored import decode_stored
 from tests.support.worker_process import WorkerProcess, worker_env
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import Actor, PostCreated, Role
-from facilitation_stream.tutor_queue import TutorQueue, connect
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import Actor, PostCreated, Role
+from facilitation_stream.delivery.queues import TutorQueue, connect
 from tests.integration.test_worker_pipeline import wait_for
 from tests.support.worker_process import WorkerProcess, worker_env
 

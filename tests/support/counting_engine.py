@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from facilitation_rules.alerts import Alert, alert_id_for
-from facilitation_rules.events import Event, PostCreated
-from facilitation_stream.processing import Step
+from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_rules.contract.events import Event, PostCreated
+from facilitation_stream.worker.engine_protocol import Step
 
 
 class CountingEngine:

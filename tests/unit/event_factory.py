@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from facilitation_rules.events import (
+from facilitation_rules.contract.events import (
     ActivityRecorded,
     Actor,
     EnrollmentActivated,

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from facilitation_rules.alerts import Alert, alert_from_dict, alert_id_for, alert_to_dict
 from facilitation_rules.build_info import compiled
+from facilitation_rules.contract.alerts import Alert, alert_from_dict, alert_id_for, alert_to_dict
 
 
 def _alert(**changes: object) -> Alert:

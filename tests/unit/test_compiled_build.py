@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not BUILD, reason="no compiled build given (make
 
 
 def _cli(pythonpath: str, *argv: str) -> tuple[bytes, bytes]:
-    code = "import sys; from facilitation_stream.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from facilitation_stream.cli.main import main; sys.exit(main(sys.argv[1:]))"
     env = {**os.environ, "PYTHONPATH": pythonpath}
     done = subprocess.run(
         [sys.executable, "-c", code, *argv], env=env, capture_output=True, timeout=300, check=False

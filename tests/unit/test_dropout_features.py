@@ -1,4 +1,4 @@
-"""The dropout-risk features, score and plain-word reasons (facilitation_rules.dropout)."""
+"""The dropout-risk features, score and plain-word reasons (engine.dropout_model)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation_rules import dropout
-from facilitation_rules.packs import load_pack
+from facilitation_rules.engine import dropout_model as dropout
+from facilitation_rules.packs.loader import load_pack
 from facilitation_rules.state import ActiveDays, CourseState, LearnerState
 
 DAY = dropout.DAY
@@ -92,7 +92,7 @@ def test_quick_logit_is_the_same_float_as_the_full_assessment(
 ):
     from dataclasses import replace
 
-    from facilitation_rules.detectors import learner_risk
+    from facilitation_rules.engine.detectors import dropout_risk as learner_risk
 
     rules = load_pack().rules
     weights = {**rules.dropout.weights, "cohort": cohort_weight}

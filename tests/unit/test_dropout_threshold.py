@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from facilitation_rules.packs import load_pack
+from facilitation_rules.packs.loader import load_pack
 from tests.unit.test_dropout_weights import synthetic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation_rules import dropout
-from facilitation_rules.packs import load_pack
-from facilitation_stream.cli import main as facilitation
+from facilitation_rules.engine import dropout_model as dropout
+from facilitation_rules.packs.loader import load_pack
+from facilitation_stream.cli.main import main as facilitation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 derive = importlib.import_module("derive_dropout_weights")

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation_rules.calendar import BusinessCalendar
-from facilitation_rules.deadlines import DueIndex
+from facilitation_rules.engine.due_index import DueIndex
+from facilitation_rules.packs.business_hours import BusinessCalendar
 
 
 def test_due_index_pops_only_what_is_due_earliest_first_with_lazy_rescheduling():

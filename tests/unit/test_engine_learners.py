@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from facilitation_rules.packs import load_pack
-from facilitation_rules.replay import Replayer
-from facilitation_rules.rule_config import DAY, HOUR, Prompt
+from facilitation_rules.engine.replay import Replayer
+from facilitation_rules.packs.config import DAY, HOUR, Prompt
+from facilitation_rules.packs.loader import load_pack
 from tests.unit.event_factory import (
     T0,
     activity,

@@ -9,11 +9,11 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitation_rules.events import PostCreated, Role
-from facilitation_rules.packs import load_pack
-from facilitation_rules.replay import Replayer, sorted_alerts
-from facilitation_rules.rule_config import DAY
-from facilitation_rules.subjects import learner_key, route
+from facilitation_rules.contract.events import PostCreated, Role
+from facilitation_rules.engine.replay import Replayer, sorted_alerts
+from facilitation_rules.engine.subjects import learner_key, route
+from facilitation_rules.packs.config import DAY
+from facilitation_rules.packs.loader import load_pack
 from tests.unit.event_factory import T0, activity, comment, deleted, response, thread, vote
 
 # Dropout compares a learner with the course average (a cross-subject aggregate), so it is

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, time
 
-from facilitation_rules.calendar import BusinessCalendar
-from facilitation_rules.events import Role
-from facilitation_rules.replay import Replayer
-from facilitation_rules.rule_config import (
+from facilitation_rules.contract.events import Role
+from facilitation_rules.engine.replay import Replayer
+from facilitation_rules.packs.business_hours import BusinessCalendar
+from facilitation_rules.packs.config import (
     HOUR,
     CourseRules,
     DropoutConfig,

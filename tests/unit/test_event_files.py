@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from facilitation_rules import event_codec
-from facilitation_rules.events import Actor, PostCreated, ReflectionSubmitted
-from facilitation_stream.event_files import Malformed, ReadStats, read_events
+from facilitation_rules.contract import codec as event_codec
+from facilitation_rules.contract.events import Actor, PostCreated, ReflectionSubmitted
+from facilitation_stream.ingest.event_files import Malformed, ReadStats, read_events
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"
 MIXED = FIXTURES / "mixed.log"

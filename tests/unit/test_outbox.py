@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 
-from facilitation_rules.event_codec import loads
-from facilitation_rules.events import Actor, PostCreated
+from facilitation_rules.contract.codec import loads
+from facilitation_rules.contract.events import Actor, PostCreated
 from facilitation_xblocks.emitter import EventEmitter, NullEmitter
 from facilitation_xblocks.metrics import XBlockMetrics
 from facilitation_xblocks.outbox import Outbox, OutboxBusy

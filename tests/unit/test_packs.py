@@ -8,7 +8,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from facilitation_rules.packs import PackError, default_pack_text, load_pack, parse_pack
+from facilitation_rules.packs.loader import PackError, default_pack_text, load_pack, parse_pack
 
 DEFAULT = default_pack_text()
 

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.packs import default_pack_text
-from facilitation_stream.cli import main
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.packs.loader import default_pack_text
+from facilitation_stream.cli.main import main
 from tests.unit.event_factory import activity, enrolled, response, thread
 
 REQUIRED = {

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from benchmarks import tracking_log_gen
 
-from facilitation_rules.alerts import alert_to_dict
-from facilitation_rules.events import ActivityRecorded, PostViewed, PostVoted, Role
-from facilitation_rules.packs import load_pack
-from facilitation_rules.replay import Replayer
-from facilitation_stream.event_files import ReadStats, read_events, read_replay_items
-from facilitation_stream.replay_input import load_sorted, replay
+from facilitation_rules.contract.alerts import alert_to_dict
+from facilitation_rules.contract.events import ActivityRecorded, PostViewed, PostVoted, Role
+from facilitation_rules.engine.replay import Replayer
+from facilitation_rules.packs.loader import load_pack
+from facilitation_stream.backtest.ordered_input import load_sorted, replay
+from facilitation_stream.ingest.event_files import ReadStats, read_events, read_replay_items
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"
 LOGS = [FIXTURES / "mixed.log", FIXTURES / "mixed.log.gz", FIXTURES / "pretty.json"]

@@ -11,10 +11,10 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation_rules.packs import load_pack
-from facilitation_stream.event_files import ReadStats
-from facilitation_stream.replay_input import load_sorted, replay, replay_batches
-from facilitation_stream.replay_reader import RESTART, InOrder, Restart, read_aside
+from facilitation_rules.packs.loader import load_pack
+from facilitation_stream.backtest.ordered_input import load_sorted, replay, replay_batches
+from facilitation_stream.backtest.reader_process import RESTART, InOrder, Restart, read_aside
+from facilitation_stream.ingest.event_files import ReadStats
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from facilitation_rules.roster import RosterError, load_roster, parse_roster, roster_schema
+from facilitation_rules.routing.roster import RosterError, load_roster, parse_roster, roster_schema
 
 EXAMPLE = Path(__file__).parents[2] / "rules/facilitation_rules/packs/roster.example.yaml"
 

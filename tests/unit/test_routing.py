@@ -7,15 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from facilitation_rules.roster import (
-    FatigueConfig,
-    Roster,
-    RoutingPolicy,
-    Shift,
-    Tutor,
-    load_roster,
-)
-from facilitation_rules.routing import (
+from facilitation_rules.routing.assignment import (
     Load,
     NoTutor,
     Request,
@@ -24,6 +16,14 @@ from facilitation_rules.routing import (
     escalation_target,
     notify_mode,
     redistribute,
+)
+from facilitation_rules.routing.roster import (
+    FatigueConfig,
+    Roster,
+    RoutingPolicy,
+    Shift,
+    Tutor,
+    load_roster,
 )
 
 EXAMPLE = Path(__file__).parents[2] / "rules/facilitation_rules/packs/roster.example.yaml"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from facilitation_stream.cli import main
+from facilitation_stream.cli.main import main
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 from faust.types import TP
 
-from facilitation_stream.app import WorkerState, _tick_horizon
+from facilitation_stream.worker.app import WorkerState, _tick_horizon
 
 EVENTS, UPDATES, NOW = "events", "app-subject-updates", 1_000_000.0
 

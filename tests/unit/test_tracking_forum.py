@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from facilitation_rules.events import PostCreated, PostDeleted, PostViewed, PostVoted, Role
-from facilitation_rules.tracking_log import translate
+from facilitation_rules.contract.events import PostCreated, PostDeleted, PostViewed, PostVoted, Role
+from facilitation_rules.openedx_logs.translate import translate
 from tests.unit.tracking_records import COURSE, one, processed, server
 
 

@@ -17,10 +17,10 @@ from benchmarks import tracking_log_gen
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from facilitation_rules.tracking_head import quick_activities
-from facilitation_rules.tracking_log import parse_line, translate_lean
-from facilitation_stream import event_files
-from facilitation_stream.event_files import ReadStats, read_replay_items
+from facilitation_rules.openedx_logs.lean_activity import quick_activities
+from facilitation_rules.openedx_logs.translate import parse_line, translate_lean
+from facilitation_stream.ingest import event_files
+from facilitation_stream.ingest.event_files import ReadStats, read_replay_items
 
 COURSE = "course-v1:FacX+TUT101+2024_T1"
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"

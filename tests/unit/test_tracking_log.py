@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from facilitation_rules.events import (
+from facilitation_rules.contract.events import (
     ActivityRecorded,
     EnrollmentActivated,
     EnrollmentDeactivated,
     ReflectionSubmitted,
 )
-from facilitation_rules.tracking_log import (
+from facilitation_rules.openedx_logs.translate import (
     TrackingLogError,
     UnknownTrackingEvent,
     parse_line,

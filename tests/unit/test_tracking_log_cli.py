@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from facilitation_rules import event_codec
-from facilitation_stream.cli import main
+from facilitation_rules.contract import codec as event_codec
+from facilitation_stream.cli.main import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"
 # Third-party captures next to the checkout (not part of the project): used when present.

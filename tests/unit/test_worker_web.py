@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from facilitation_stream.worker_web import is_ready
+from facilitation_stream.worker.health import is_ready
 
 
 def app(rebalancing: bool, recovery_done: bool) -> SimpleNamespace:
@@ -39,7 +39,7 @@ def test_ready_after_recovery_without_rebalance() -> None:
 
 
 def test_a_worker_is_stalled_only_with_unread_messages_and_no_progress() -> None:
-    from facilitation_stream.app import WorkerState
+    from facilitation_stream.worker.app import WorkerState
 
     worker = WorkerState(recovered=True, caught_up=False, progress_at=100.0)
     assert worker.stalled_for(400.0) == 300.0

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from xblock.runtime import DictKeyValueStore
 
-from facilitation_rules.event_codec import to_dict
-from facilitation_rules.events import PostCreated, Role
+from facilitation_rules.contract.codec import to_dict
+from facilitation_rules.contract.events import PostCreated, Role
 from facilitation_xblocks import publishing
 from facilitation_xblocks.discussion import DiscussionXBlock
 from facilitation_xblocks.validation import MAX_BODY_CHARS

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from xblock.runtime import DictKeyValueStore
 
-from facilitation_rules.event_codec import to_dict
-from facilitation_rules.events import ReflectionCommented, ReflectionSubmitted, Role
+from facilitation_rules.contract.codec import to_dict
+from facilitation_rules.contract.events import ReflectionCommented, ReflectionSubmitted, Role
 from facilitation_xblocks import publishing
 from facilitation_xblocks.reflection import ReflectionXBlock
 from facilitation_xblocks.validation import MAX_BODY_CHARS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from facilitation_rules.tracking_log import translate
+from facilitation_rules.openedx_logs.translate import translate
 
 COURSE = "course-v1:FacX+TUT101+2024_T1"
 TIME = "2024-03-04T09:00:00.250000+00:00"

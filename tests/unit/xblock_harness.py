@@ -11,7 +11,7 @@ from xblock.reference.user_service import UserService, XBlockUser
 from xblock.runtime import DictKeyValueStore, KvsFieldData, NullI18nService
 from xblock.test.tools import TestRuntime
 
-from facilitation_rules.events import Event
+from facilitation_rules.contract.events import Event
 
 COURSE_ID = "course-v1:Org+Course+Run"
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from facilitation_rules.event_codec import format_time
+from facilitation_rules.contract.codec import format_time
 from facilitation_xblocks.identity import Person, current_person
 from facilitation_xblocks.validation import InputError
 

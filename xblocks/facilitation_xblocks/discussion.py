@@ -14,7 +14,7 @@ from xblock.core import XBlock
 from xblock.fields import List, Scope, String
 from xblock.utils.studio_editable import StudioEditableXBlockMixin
 
-from facilitation_rules.events import PostCreated, excerpt, word_count
+from facilitation_rules.contract.events import PostCreated, excerpt, word_count
 from facilitation_xblocks import discussion_store as store
 from facilitation_xblocks.common import FacilitationBlockMixin, mark
 from facilitation_xblocks.identity import course_id, usage_id

@@ -22,8 +22,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from facilitation_rules.event_codec import dumps
-from facilitation_rules.events import Event
+from facilitation_rules.contract.codec import dumps
+from facilitation_rules.contract.events import Event
 from facilitation_xblocks.metrics import XBlockMetrics, default_metrics
 from facilitation_xblocks.outbox import Outbox, OutboxRow
 from facilitation_xblocks.settings import EmitterSettings

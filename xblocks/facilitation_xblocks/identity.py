@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from facilitation_rules.events import Actor, Role
+from facilitation_rules.contract.events import Actor, Role
 
 _STAFF_ROLES = frozenset({"instructor", "staff", "limited_staff", "administrator"})
 

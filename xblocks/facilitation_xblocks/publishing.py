@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from facilitation_rules.event_codec import to_dict
-from facilitation_rules.events import Event
+from facilitation_rules.contract.codec import to_dict
+from facilitation_rules.contract.events import Event
 from facilitation_xblocks.emitter import Emitter, shared_emitter
 from facilitation_xblocks.settings import EmitterSettings
 

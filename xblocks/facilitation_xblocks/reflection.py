@@ -16,7 +16,12 @@ from xblock.core import XBlock
 from xblock.fields import DateTime, Dict, List, Scope, String
 from xblock.utils.studio_editable import StudioEditableXBlockMixin
 
-from facilitation_rules.events import ReflectionCommented, ReflectionSubmitted, excerpt, word_count
+from facilitation_rules.contract.events import (
+    ReflectionCommented,
+    ReflectionSubmitted,
+    excerpt,
+    word_count,
+)
 from facilitation_xblocks import reflection_store as store
 from facilitation_xblocks.common import FacilitationBlockMixin, mark
 from facilitation_xblocks.identity import Person, course_id, usage_id

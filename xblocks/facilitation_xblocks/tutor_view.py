@@ -26,7 +26,7 @@ from web_fragments.fragment import Fragment
 from xblock.core import XBlock
 from xblock.fields import Scope, String
 
-from facilitation_rules.events import Role
+from facilitation_rules.contract.events import Role
 from facilitation_xblocks.common import mark
 from facilitation_xblocks.identity import current_person
 from facilitation_xblocks.identity import usage_id as block_usage_id
