@@ -12,6 +12,8 @@ derived inside the scripts):
   P hist:<id>         list of JSON transitions    P tutors          set of tutors with queues
   P unclaimed         zset id -> enqueue time     P snoozed         zset id -> until
   P affinity:<key>    tutor who last had a thread/learner
+  P assigned:<tutor>  zset id -> assignment time (the last week's)
+  P rr:<course>:<rule>  round-robin cursor
   P feedback:not_useful  hash rule -> count
 """
 
@@ -75,14 +77,20 @@ end
 """
 
 # ARGV: P, alert_id, nudge_id, merge_key, tutor, fields_json, item_json, rank, score,
-#       now_iso, now_ts, actor, affinity_keys_json, severity, why
+#       now_iso, now_ts, actor, affinity_keys_json, severity, why, reroute_from,
+#       assigned_since, round_robin
+# The router's whole write is this one script: the nudge, a reroute of the open nudge it
+# merges into (when that one's holder is still ``reroute_from`` and nobody claimed it),
+# the "assigned lately" record of the chosen tutor and the round-robin cursor it used.
 ENQUEUE = (
     _PRELUDE
     + r"""
 local alert_id, id, mkey, tutor = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, now_ts, actor = ARGV[10], ARGV[11], ARGV[12]
+local reroute_from, assigned_since, rr = ARGV[16] or '', ARGV[17] or '', ARGV[18] or ''
 local existing = redis.call('GET', P .. 'alert:' .. alert_id)
 if existing then return reply('duplicate', existing, nkey(existing)) end
+if rr ~= '' then redis.call('INCR', P .. 'rr:' .. rr) end
 local open = redis.call('GET', P .. 'merge:' .. mkey)
 if open and is_open(redis.call('HGET', nkey(open), 'state')) then
   local n = nkey(open)
@@ -114,6 +122,15 @@ if open and is_open(redis.call('HGET', nkey(open), 'state')) then
   end
   redis.call('SET', P .. 'alert:' .. alert_id, open)
   hist(open, now, actor, 'merged', '', '', alert_id)
+  local holder = redis.call('HGET', n, 'tutor')
+  if reroute_from ~= '' and holder == reroute_from and holder ~= tutor
+     and redis.call('HGET', n, 'state') == 'new' then
+    -- The learner's open nudge sits with an off-shift tutor; this alert cannot wait.
+    move(open, n, holder, tutor)
+    redis.call('ZADD', P .. 'unclaimed', now_ts, open)
+    set_affinity(n, tutor)
+    hist(open, now, actor, 'rerouted', holder, tutor, 'new')
+  end
   return reply('merged', open, n)
 end
 local n = nkey(id)
@@ -128,6 +145,10 @@ redis.call('SET', P .. 'alert:' .. alert_id, id)
 redis.call('SET', P .. 'merge:' .. mkey, id)
 set_affinity(n, tutor)
 hist(id, now, actor, 'created', '', 'new', tutor .. ': ' .. ARGV[15])
+if assigned_since ~= '' then
+  redis.call('ZADD', P .. 'assigned:' .. tutor, now_ts, id)
+  redis.call('ZREMRANGEBYSCORE', P .. 'assigned:' .. tutor, '-inf', assigned_since)
+end
 return reply('created', id, n)
 """
 )

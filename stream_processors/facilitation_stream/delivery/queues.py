@@ -31,6 +31,8 @@ from facilitation_rules.routing.nudges import (
 from facilitation_stream.delivery import queue_scripts as lua
 
 DEFAULT_PREFIX = "facilitation:"
+#: The states of a nudge still in a queue (``is_open`` in the scripts).
+OPEN_STATES = ("new", "claimed", "snoozed", "escalated")
 #: Closed nudges (and their alert-id markers) are kept this long for history, then expire.
 CLOSED_RETENTION_S = 90 * 24 * 3600
 
@@ -109,9 +111,17 @@ class TutorQueue:
         now: datetime | None = None,
         actor: str = "router",
         why: str = "",
+        reroute_from: str = "",
+        assigned_since: datetime | None = None,
+        round_robin: str = "",
     ) -> Outcome:
         """Put a fired alert in ``tutor_id``'s queue. The same ``alert_id`` twice is one
-        nudge; an alert about a learner who already has an open nudge merges into it."""
+        nudge; an alert about a learner who already has an open nudge merges into it.
+
+        One atomic script does all of the router's writes: with ``reroute_from``, a merge
+        into an unclaimed nudge still held by that tutor moves it to ``tutor_id``; with
+        ``assigned_since``, a new nudge is recorded as assigned lately (records older than
+        that are dropped); ``round_robin`` names the cursor the choice used (advanced)."""
         at = _now(now)
         due = alert.fired_at
         rank = SEVERITY_RANK.get(alert.severity, SEVERITY_RANK["info"])
@@ -149,6 +159,9 @@ class TutorQueue:
             json.dumps(affinity_keys(alert)),
             alert.severity,
             why,
+            reroute_from,
+            "" if assigned_since is None else repr(assigned_since.timestamp()),
+            round_robin,
         )
 
     def claim(
@@ -295,6 +308,28 @@ class TutorQueue:
 
     def history(self, nudge_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.client.lrange(f"{self.prefix}hist:{nudge_id}", 0, -1)]
+
+    def holds_alert(self, alert_id: str) -> bool:
+        return bool(self.client.exists(f"{self.prefix}alert:{alert_id}"))
+
+    def open_holder(self, alert: Alert) -> tuple[str, str] | None:
+        """(tutor, state) of the open nudge this alert would merge into, if any."""
+        open_id = self.client.get(f"{self.prefix}merge:{merge_key(alert)}")
+        if not open_id:
+            return None
+        state, tutor = self.client.hmget(f"{self.prefix}nudge:{open_id}", "state", "tutor")
+        return (str(tutor), str(state)) if state in OPEN_STATES else None
+
+    def assigned_since(self, tutors: list[str], since: datetime) -> list[int]:
+        """How many nudges each tutor was assigned since ``since``."""
+        pipe = self.client.pipeline(transaction=False)
+        for tutor in tutors:
+            pipe.zcount(f"{self.prefix}assigned:{tutor}", since.timestamp(), "+inf")
+        return [int(n) for n in pipe.execute()]
+
+    def round_robin(self, name: str) -> int:
+        """The next position of the cursor ``name`` (advanced by the enqueue that uses it)."""
+        return int(self.client.get(f"{self.prefix}rr:{name}") or 0) + 1
 
     def affinity(self, key: str) -> str | None:
         value = self.client.get(f"{self.prefix}affinity:{key}")

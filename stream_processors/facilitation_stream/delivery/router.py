@@ -1,10 +1,10 @@
 """Alerts into tutor queues: roster + assignment policy (pure) -> Redis (atomic scripts).
 
-``Router.route(alert)`` is synchronous (a few Redis round trips); the Faust worker calls
-``await router.route_async(alert)``, which runs it in a thread. ``Router.tick()`` does the
-timed work — wake snoozed nudges, escalate unclaimed ones to a lead, move an away tutor's
-nudges, hand due digests to the notifier — and is safe to run from several workers: every
-step is an idempotent queue transition.
+``Router.route(alert)`` is synchronous (a few Redis reads, then one atomic write); the
+Faust worker calls ``await router.route_async(alert)``, which runs it in a thread.
+``Router.tick()`` does the timed work — wake snoozed nudges, escalate unclaimed ones to a
+lead, move an away tutor's nudges, hand due digests to the notifier — and is safe to run
+from several workers: every step is an idempotent queue transition.
 """
 
 from __future__ import annotations
@@ -117,15 +117,18 @@ class Router:
         return await asyncio.to_thread(self.route, alert)
 
     def route(self, alert: Alert) -> Outcome:
-        """Fire: enqueue (or merge) into the chosen tutor's queue. Resolve: close the item."""
+        """Fire: enqueue (or merge) into the chosen tutor's queue. Resolve: close the item.
+
+        The choice is made from reads; all of its writes (the nudge, a reroute, the
+        assignment record, the round-robin cursor) are one atomic queue script."""
         now = self.clock()
         if alert.action == "resolve":
             return self.queue.alert_resolved(alert.alert_id, now=now)
-        existing = self.queue.client.get(f"{self.queue.prefix}alert:{alert.alert_id}")
-        if existing:  # a redelivery: skip the routing work, the script would drop it anyway
+        if self.queue.holds_alert(alert.alert_id):
+            # A redelivery: skip the routing work, the script drops it anyway.
             return self.queue.enqueue(alert, self.default_tutor, now=now)
         roster = self.roster(alert.course_id)
-        tutor_id, why = self.default_tutor, "no roster for this course"
+        tutor_id, why, cursor = self.default_tutor, "no roster for this course", ""
         loads = self.loads(now) if roster is not None else {}
         lead = (
             escalation_target(roster, "", now, loads)
@@ -135,6 +138,7 @@ class Router:
         if lead:
             tutor_id, why = lead, "escalation: a lead"
         elif roster is not None:
+            cursor = f"{alert.course_id}:{alert.rule}"
             try:
                 decision = assign(
                     roster,
@@ -142,30 +146,31 @@ class Router:
                     now,
                     loads=loads,
                     affinity=self._affinity(alert),
-                    cursor=self._cursor(alert),
+                    cursor=self.queue.round_robin(cursor),
                 )
                 tutor_id, why = decision.tutor_id, decision.why
             except NoTutor as err:
                 why = str(err)
-        outcome = self.queue.enqueue(alert, tutor_id, now=now, why=why)
-        if (
-            outcome.status == "merged"
-            and roster is not None
-            and outcome.state == "new"
-            and needs_reroute(roster, outcome.tutor_id, alert, now)
-        ):
-            # The learner's open nudge sits with an off-shift tutor; this alert cannot wait.
-            self.queue.reassign(
-                outcome.nudge_id, "router", tutor_id, now=now, own_only=False, action="rerouted"
-            )
+        reroute_from = ""
+        if roster is not None:
+            holder = self.queue.open_holder(alert)
+            if holder and holder[1] == "new" and needs_reroute(roster, holder[0], alert, now):
+                reroute_from = holder[0]
+        outcome = self.queue.enqueue(
+            alert,
+            tutor_id,
+            now=now,
+            why=why,
+            reroute_from=reroute_from,
+            assigned_since=now - RECENT_WINDOW,
+            round_robin=cursor,
+        )
         if outcome.status in ("created", "merged"):
             self.metrics.nudges_enqueued.labels(rule=alert.rule).inc()
-        if outcome.status == "created":
-            self._record_assignment(tutor_id, outcome.nudge_id, now)
-            if self.notifier is not None and roster is not None:
-                tutor, nudge = roster.get(tutor_id), self.queue.get(outcome.nudge_id)
-                if tutor is not None and nudge is not None:
-                    self.notifier.nudge_assigned(nudge, tutor, roster, now)
+        if outcome.status == "created" and self.notifier is not None and roster is not None:
+            tutor, nudge = roster.get(tutor_id), self.queue.get(outcome.nudge_id)
+            if tutor is not None and nudge is not None:
+                self.notifier.nudge_assigned(nudge, tutor, roster, now)
         return outcome
 
     def roster(self, course_id: str) -> Roster | None:
@@ -181,13 +186,8 @@ class Router:
 
     def loads(self, now: datetime) -> dict[str, Load]:
         open_counts = self.queue.loads()
-        client, prefix = self.queue.client, self.queue.prefix
-        since = (now - RECENT_WINDOW).timestamp()
-        tutors = sorted(set(open_counts) | set(client.smembers(f"{prefix}tutors")))
-        pipe = client.pipeline(transaction=False)
-        for tutor in tutors:
-            pipe.zcount(f"{prefix}assigned:{tutor}", since, "+inf")
-        recent = [int(n) for n in pipe.execute()]
+        tutors = sorted(set(open_counts) | set(self.queue.tutors()))
+        recent = self.queue.assigned_since(tutors, now - RECENT_WINDOW)
         return {
             t: Load(open=open_counts.get(t, 0), recent=r)
             for t, r in zip(tutors, recent, strict=True)
@@ -197,16 +197,6 @@ class Router:
         # Most specific first: the thread's tutor, then the learner's.
         found = [self.queue.affinity(k) for k in reversed(affinity_keys(alert))]
         return [t for t in found if t]
-
-    def _cursor(self, alert: Alert) -> int:
-        return int(self.queue.client.incr(f"{self.queue.prefix}rr:{alert.course_id}:{alert.rule}"))
-
-    def _record_assignment(self, tutor_id: str, nudge_id: str, now: datetime) -> None:
-        key = f"{self.queue.prefix}assigned:{tutor_id}"
-        pipe = self.queue.client.pipeline(transaction=True)
-        pipe.zadd(key, {nudge_id: now.timestamp()})
-        pipe.zremrangebyscore(key, "-inf", (now - RECENT_WINDOW).timestamp())
-        pipe.execute()
 
     # --- timed work ----------------------------------------------------------------------
 
