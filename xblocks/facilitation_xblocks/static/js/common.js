@@ -27,6 +27,31 @@ window.FacilitationUI = window.FacilitationUI || (function () {
     });
   }
 
+  /* Post one form field's value to a handler: the button is disabled while it runs; a
+     refusal or a failure is announced and marks and focuses the field; onDone(reply)
+     renders an accepted reply and returns what to announce. */
+  function send(opts) {
+    var field = opts.field;
+    var button = opts.button;
+    button.disabled = true;
+    return call(opts.runtime, opts.root, opts.handler, opts.payload).then(function (reply) {
+      button.disabled = false;
+      if (!reply.ok) {
+        opts.say(reply.error, true);
+        field.setAttribute('aria-invalid', 'true');
+        field.focus();
+        return;
+      }
+      field.removeAttribute('aria-invalid');
+      opts.say(opts.onDone(reply), false);
+      if (opts.afterAnnounce) { opts.afterAnnounce(reply); }
+    }).catch(function () {
+      button.disabled = false;
+      opts.say(opts.failedText, true);
+      field.focus();
+    });
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) { node.className = className; }
@@ -112,6 +137,6 @@ window.FacilitationUI = window.FacilitationUI || (function () {
     if (node) { node.focus(); }
   }
 
-  return { rootOf: rootOf, call: call, el: el, badge: badge, meta: meta, status: status,
+  return { rootOf: rootOf, call: call, send: send, el: el, badge: badge, meta: meta, status: status,
            inlineForm: inlineForm, focusItem: focusItem };
 }());

@@ -17,23 +17,11 @@ function FacilitationDiscussion(runtime, element, args) {
   }
 
   function submit(handler, payload, field, button, doneText) {
-    button.disabled = true;
-    ui.call(runtime, root, handler, payload).then(function (reply) {
-      button.disabled = false;
-      if (!reply.ok) {
-        say(reply.error, true);
-        field.setAttribute('aria-invalid', 'true');
-        field.focus();
-        return;
-      }
-      field.removeAttribute('aria-invalid');
-      render(reply.threads);
-      say(doneText, false);
-      ui.focusItem(root, reply.post_id);
-    }).catch(function () {
-      button.disabled = false;
-      say(t.failed, true);
-      field.focus();
+    ui.send({
+      runtime: runtime, root: root, handler: handler, payload: payload, field: field,
+      button: button, say: say, failedText: t.failed,
+      onDone: function (reply) { render(reply.threads); return doneText; },
+      afterAnnounce: function (reply) { ui.focusItem(root, reply.post_id); }
     });
   }
 

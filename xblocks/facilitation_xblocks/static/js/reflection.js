@@ -63,23 +63,16 @@ function FacilitationReflection(runtime, element, args) {
   }
 
   function send(handler, payload, field, button, doneText) {
-    button.disabled = true;
-    ui.call(runtime, root, handler, payload).then(function (reply) {
-      button.disabled = false;
-      if (!reply.ok) {
-        say(reply.error, true);
-        field.setAttribute('aria-invalid', 'true');
-        field.focus();
-        return;
+    ui.send({
+      runtime: runtime, root: root, handler: handler, payload: payload, field: field,
+      button: button, say: say, failedText: t.failed,
+      onDone: function (reply) {
+        render(reply);
+        return typeof doneText === 'function' ? doneText(reply) : doneText;
+      },
+      afterAnnounce: function (reply) {
+        if (reply.post_id) { ui.focusItem(root, reply.post_id); } else { mineState.focus(); }
       }
-      field.removeAttribute('aria-invalid');
-      render(reply);
-      say(typeof doneText === 'function' ? doneText(reply) : doneText, false);
-      if (reply.post_id) { ui.focusItem(root, reply.post_id); } else { mineState.focus(); }
-    }).catch(function () {
-      button.disabled = false;
-      say(t.failed, true);
-      field.focus();
     });
   }
 
