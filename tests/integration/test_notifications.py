@@ -20,7 +20,7 @@ from facilitation_rules.routing.roster import FatigueConfig, Roster, Shift, Tuto
 from facilitation_stream.delivery.notifications import (
     Dispatcher,
     Notifier,
-    Outbox,
+    NotificationSpool,
     SmtpSender,
     WebhookSender,
 )
@@ -104,12 +104,12 @@ def alert(n: int, severity: str = "high") -> Alert:
 
 def test_webhook_failure_is_retried_with_backoff_then_delivered(queue: TutorQueue) -> None:
     receiver = Receiver(fail=2)
-    outbox = Outbox(queue.client, queue.prefix, backoff=timedelta(seconds=30))
+    spool = NotificationSpool(queue.client, queue.prefix, backoff=timedelta(seconds=30))
     metrics = Metrics(CollectorRegistry())
-    dispatcher = Dispatcher(outbox, {"webhook": WebhookSender(timeout=5)}, metrics)
+    dispatcher = Dispatcher(spool, {"webhook": WebhookSender(timeout=5)}, metrics)
     tutor = Tutor(tutor_id="ana", name="Ana", webhook_url=receiver.url)
     roster = Roster(course_id="c", tutors=(tutor,), fatigue=FatigueConfig(quiet_hours=None))
-    notifier = Notifier(queue, outbox, page_url="http://tutors.example/")
+    notifier = Notifier(queue, spool, page_url="http://tutors.example/")
     router = Router(queue, lambda _c: roster, clock=lambda: T0, notifier=notifier)
     assert router.route(alert(1)).status == "created"
     assert dispatcher.run_once(T0) == (0, 1)
@@ -117,7 +117,7 @@ def test_webhook_failure_is_retried_with_backoff_then_delivered(queue: TutorQueu
     assert dispatcher.run_once(T0 + timedelta(seconds=30)) == (0, 1)
     assert dispatcher.run_once(T0 + timedelta(seconds=89)) == (0, 0)  # 60 s now
     assert dispatcher.run_once(T0 + timedelta(seconds=90)) == (1, 0)
-    assert outbox.pending() == 0 and receiver.calls == 3
+    assert spool.pending() == 0 and receiver.calls == 3
     [body] = receiver.bodies
     assert "learner L1" in body["text"] and "&lt;b&gt;" in body["text"]
     assert body["blocks"][0]["text"]["type"] == "mrkdwn"
@@ -129,8 +129,8 @@ def test_rate_limit_and_quiet_hours_hold_pings_for_the_digest(
 ) -> None:
     port, received = smtp_sink
     receiver = Receiver(fail=0)
-    outbox = Outbox(queue.client, queue.prefix)
-    dispatcher = Dispatcher(outbox, {
+    spool = NotificationSpool(queue.client, queue.prefix)
+    dispatcher = Dispatcher(spool, {
         "webhook": WebhookSender(timeout=5),
         "email": SmtpSender("127.0.0.1", port, "facilitation@example.org"),
     }, Metrics(CollectorRegistry()))
@@ -139,7 +139,7 @@ def test_rate_limit_and_quiet_hours_hold_pings_for_the_digest(
     fatigue = FatigueConfig(max_per_hour=2, quiet_hours=Shift(time(21), time(8)))
     roster = Roster(course_id="c", tutors=(tutor,), fatigue=fatigue)
     now = [T0]
-    notifier = Notifier(queue, outbox, page_url="http://tutors.example/")
+    notifier = Notifier(queue, spool, page_url="http://tutors.example/")
     router = Router(queue, lambda _c: roster, clock=lambda: now[0], notifier=notifier)
     for n in range(4):
         router.route(alert(n))
@@ -151,7 +151,7 @@ def test_rate_limit_and_quiet_hours_hold_pings_for_the_digest(
     dispatcher.run_once(now[0])
     assert len(receiver.bodies) == 3 and "L10" in receiver.bodies[-1]["text"]
     notifier.tick([roster], now[0])
-    assert outbox.pending() == 0  # no digest during quiet hours
+    assert spool.pending() == 0  # no digest during quiet hours
     queue.resolve(queue.list_queue("ana")[0].nudge_id, "ana", now=now[0], own_only=False)
     now[0] = T0 + timedelta(days=1)
     notifier.tick([roster], now[0])
@@ -167,19 +167,19 @@ def test_smtp_down_keeps_the_message_until_it_comes_back(
     queue: TutorQueue, smtp_sink: tuple[int, list[Any]]
 ) -> None:
     port, received = smtp_sink
-    outbox = Outbox(queue.client, queue.prefix, backoff=timedelta(seconds=10), max_attempts=3)
+    spool = NotificationSpool(queue.client, queue.prefix, backoff=timedelta(seconds=10), max_attempts=3)
     payload = {"subject": "Facilitation digest: 1 nudge(s) waiting", "text": "hello"}
-    outbox.add("email", "ben@example.org", payload, T0)
-    down = Dispatcher(outbox, {"email": SmtpSender("127.0.0.1", free_port(), "f@example.org",
+    spool.add("email", "ben@example.org", payload, T0)
+    down = Dispatcher(spool, {"email": SmtpSender("127.0.0.1", free_port(), "f@example.org",
                                                    timeout=2)}, Metrics(CollectorRegistry()))
     assert down.run_once(T0) == (0, 1)
-    assert outbox.pending() == 1
-    up = Dispatcher(outbox, {"email": SmtpSender("127.0.0.1", port, "f@example.org")},
+    assert spool.pending() == 1
+    up = Dispatcher(spool, {"email": SmtpSender("127.0.0.1", port, "f@example.org")},
                     Metrics(CollectorRegistry()))
     assert up.run_once(T0 + timedelta(seconds=10)) == (1, 0)
-    assert len(received) == 1 and outbox.pending() == 0
+    assert len(received) == 1 and spool.pending() == 0
     # Giving up is not losing: the message waits in the dead list.
-    outbox.add("email", "x@example.org", payload, T0)
+    spool.add("email", "x@example.org", payload, T0)
     for k in range(3):
         down.run_once(T0 + timedelta(hours=k + 1))
-    assert outbox.pending() == 0 and len(outbox.dead()) == 1
+    assert spool.pending() == 0 and len(spool.dead()) == 1

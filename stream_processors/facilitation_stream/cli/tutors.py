@@ -163,7 +163,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def _router(args: argparse.Namespace) -> Any:
-    from facilitation_stream.delivery.notifications import Notifier, Outbox
+    from facilitation_stream.delivery.notifications import NotificationSpool, Notifier
     from facilitation_stream.delivery.queues import TutorQueue
     from facilitation_stream.delivery.router import Router
     from facilitation_stream.settings import get_settings
@@ -173,7 +173,7 @@ def _router(args: argparse.Namespace) -> Any:
     queue = TutorQueue(_redis(args))
     notifier = Notifier(
         queue,
-        Outbox(queue.client, queue.prefix),
+        NotificationSpool(queue.client, queue.prefix),
         page_url=os.environ.get("FACILITATION_TUTOR_PAGE_URL", ""),
     )
     router = Router(queue, provider, default_tutor=get_settings().default_tutor, notifier=notifier)
@@ -199,7 +199,7 @@ def _dispatcher(router: Any) -> Any:
             username=env("FACILITATION_SMTP_USERNAME"),
             password=env("FACILITATION_SMTP_PASSWORD"),
         )
-    return Dispatcher(router.notifier.outbox, senders)
+    return Dispatcher(router.notifier.spool, senders)
 
 
 def _away(args: argparse.Namespace) -> int:

@@ -1,9 +1,9 @@
-"""Telling tutors: webhook pings (Slack-compatible JSON) and email digests, via an outbox.
+"""Telling tutors: webhook pings (Slack-compatible JSON) and email digests, via a spool.
 
 Nothing is sent inline. ``Notifier`` (called by the router) decides per nudge, with the
 pure fatigue rules (``routing.notify_mode``), whether to ping now or hold it for the
-tutor's digest, and writes what to send into a Redis outbox. ``Dispatcher`` delivers due
-outbox messages; a message is leased (not removed) while it is being sent, so a crash
+tutor's digest, and writes what to send into a Redis spool. ``Dispatcher`` delivers due
+spooled messages; a message is leased (not removed) while it is being sent, so a crash
 mid-send means a retry, not a loss; a failure is retried with exponential backoff; after
 ``max_attempts`` it moves to a dead list an operator can inspect and replay. The nudge
 itself is in the tutor's queue whatever happens to its notification.
@@ -51,7 +51,7 @@ class Sender(Protocol):
     def send(self, target: str, payload: dict[str, Any]) -> None: ...
 
 
-class Outbox:
+class NotificationSpool:
     def __init__(
         self,
         client: Any,
@@ -62,6 +62,7 @@ class Outbox:
         max_backoff: timedelta = timedelta(hours=1),
     ) -> None:
         self.client, self.prefix = client, prefix
+        # The keys keep the name they had before the class was renamed: deployed spools.
         self.due_key, self.dead_key = f"{prefix}outbox", f"{prefix}outbox:dead"
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self._lease = client.register_script(_LEASE)
@@ -185,18 +186,18 @@ class SmtpSender:
 class Dispatcher:
     def __init__(
         self,
-        outbox: Outbox,
+        spool: NotificationSpool,
         senders: Mapping[str, Sender],
         metrics: Metrics | None = None,
         lease: timedelta = timedelta(minutes=2),
     ) -> None:
-        self.outbox, self.senders, self.lease = outbox, senders, lease
+        self.spool, self.senders, self.lease = spool, senders, lease
         self.metrics = metrics or get_metrics()
 
     def run_once(self, now: datetime) -> tuple[int, int]:
         """Deliver what is due; (sent, failed attempts)."""
         sent = failed = 0
-        for message in self.outbox.lease_due(now, self.lease):
+        for message in self.spool.lease_due(now, self.lease):
             sender = self.senders.get(message.channel)
             try:
                 if sender is None:
@@ -204,11 +205,11 @@ class Dispatcher:
                 sender.send(message.target, message.payload)
             except Exception as err:  # any delivery failure is retried, never raised
                 failed += 1
-                if self.outbox.failed(message, now, f"{type(err).__name__}: {err}"):
+                if self.spool.failed(message, now, f"{type(err).__name__}: {err}"):
                     self.metrics.notifications_failed.labels(channel=message.channel).inc()
                     log.error("notification %s gave up: %s", message.message_id, err)
                 continue
-            self.outbox.done(message.message_id)
+            self.spool.done(message.message_id)
             self.metrics.notifications_sent.labels(channel=message.channel).inc()
             sent += 1
         return sent, failed
@@ -255,12 +256,12 @@ class Notifier:
     def __init__(
         self,
         queue: Any,
-        outbox: Outbox,
+        spool: NotificationSpool,
         *,
         page_url: str = "",
         digest_every: timedelta = timedelta(hours=4),
     ) -> None:
-        self.queue, self.outbox = queue, outbox
+        self.queue, self.spool = queue, spool
         self.client, self.prefix = queue.client, queue.prefix
         self.page_url, self.digest_every = page_url, digest_every
 
@@ -277,7 +278,7 @@ class Notifier:
             tutor, nudge.severity, now, self._pings(tutor.tutor_id, now), roster.fatigue
         )
         if mode == "now" and tutor.webhook_url:
-            self.outbox.add(
+            self.spool.add(
                 "webhook",
                 tutor.webhook_url,
                 webhook_payload([nudge], self.page_url, "New nudge"),
@@ -301,7 +302,7 @@ class Notifier:
 
     def send_digest(self, tutor: Tutor, now: datetime) -> bool:
         """One digest of the tutor's held nudges that are still open; at most every
-        ``digest_every``. The held list is taken atomically, after the outbox write."""
+        ``digest_every``. The held list is taken atomically, after the spool write."""
         last = self.client.get(f"{self.prefix}digest_at:{tutor.tutor_id}")
         if last and now.timestamp() - float(last) < self.digest_every.total_seconds():
             return False
@@ -311,10 +312,10 @@ class Notifier:
             return False
         nudges = [n for n in (self.queue.get(i) for i in dict.fromkeys(ids)) if n and n.is_open]
         if nudges and tutor.email_digest and tutor.email:
-            self.outbox.add("email", tutor.email, digest_email(tutor, nudges, self.page_url), now)
+            self.spool.add("email", tutor.email, digest_email(tutor, nudges, self.page_url), now)
         if nudges and tutor.webhook_url:
             heading = f"Digest: {len(nudges)} nudge(s) waiting"
-            self.outbox.add(
+            self.spool.add(
                 "webhook", tutor.webhook_url, webhook_payload(nudges, self.page_url, heading), now
             )
         pipe = self.client.pipeline(transaction=True)

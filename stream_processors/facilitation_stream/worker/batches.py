@@ -2,11 +2,13 @@
 
 The worker's consumer hands over what one fetch returned (``batch_consumer``): contract
 events and the internal updates (derived updates, retries, ticks) of this worker's
-partitions. A batch is applied in three steps:
+partitions. Each message goes one way: ``intake`` (decode, admit) -> the engine
+(``engine_protocol``) -> ``outputs``; this module drives it and keeps the batch's states.
+A batch is applied in three steps:
 
 1. **Compute.** Each message is applied in offset order to the newest state of its subject —
    the batch's own overlay first, then the table — exactly as one message at a time would;
-   nothing is written yet. Alerts and derived updates go to an ``Outbox`` (one record
+   nothing is written yet. Alerts and derived updates go to ``StepOutputs`` (one record
    batch per topic partition); dead letters straight to the producer.
 2. **Outputs durable.** One wait for the broker's acks of all of them.
 3. **State durable.** Every subject the batch changed is written to the table once, with one
@@ -29,24 +31,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-import orjson
 from faust.types import TP
 
-from facilitation_rules.contract.alerts import Alert, alert_to_dict
-from facilitation_rules.contract.codec import EventDecodeError, UnknownEventType, dumps, loads
+from facilitation_rules.contract.codec import dumps
 from facilitation_rules.contract.events import Event
 from facilitation_stream import item_codec
 from facilitation_stream.metrics import Metrics
 from facilitation_stream.settings import Settings
 from facilitation_stream.worker.dead_letters import DeadLetters
 from facilitation_stream.worker.engine_protocol import Step, SubjectEngine
-from facilitation_stream.worker.record_batches import Outbox
+from facilitation_stream.worker.intake import MALFORMED, Refused, admit
+from facilitation_stream.worker.outputs import MAX_DERIVED, StepOutputs
+from facilitation_stream.worker.record_batches import RecordBatches
 from facilitation_stream.worker.stored import Stored, encode_stored
 
 log = logging.getLogger(__name__)
 
-#: Derived updates of one message get sub-sequence numbers below this bound.
-MAX_DERIVED = 64
 _ABSENT = object()
 
 
@@ -74,8 +74,6 @@ class SubjectBatches:
         self._worker = worker
         self._dead = dead
         self._metrics = metrics
-        self._updates = updates_topic
-        self._alerts = alerts_topic
         self._changelog = changelog_topic
         # Subject kinds, not ids: P(ost), L(earner), R(eflection), C(ourse).
         self._evaluation = {kind: metrics.rule_evaluation.labels(rule=kind) for kind in "PLRC"}
@@ -83,7 +81,13 @@ class SubjectBatches:
         # Per batch: subject key -> newest record (None: deleted); sends awaiting acks.
         self._overlay: dict[str, Stored | None] = {}
         self._partitions: dict[str, int] = {}
-        self._outbox = Outbox(app.producer)
+        self._out = StepOutputs(
+            RecordBatches(app.producer),
+            metrics,
+            alerts_topic=alerts_topic,
+            updates_topic=updates_topic,
+            changelog_topic=changelog_topic,
+        )
         self._clock = 0.0
 
     async def __call__(self, messages: list[Any]) -> None:
@@ -122,38 +126,29 @@ class SubjectBatches:
         for event_type, count in self._consumed.items():
             self._metrics.event_consumed(event_type, now, count)
         self._consumed.clear()
-        for sent in await self._outbox.flush():
+        for sent in await self._out.flush():
             worker.sent(sent)
         await self._write_states()
 
     # -- compute ---------------------------------------------------------------------------
     async def _event(self, message: Any) -> None:
-        metrics = self._metrics
-        try:
-            event = loads(message.value)
-        except UnknownEventType as err:
-            metrics.malformed("unknown-type")
-            await self._dead.send(message, "unknown-type", str(err))
+        admitted = admit(
+            message.value, message.partition, self._worker.watermarks, self._settings.lateness_s
+        )
+        if type(admitted) is Refused:
+            if admitted.reason in MALFORMED:
+                self._metrics.malformed(admitted.reason)
+            await self._dead.send(message, admitted.reason, admitted.detail)
             return
-        except EventDecodeError as err:
-            metrics.malformed("invalid")
-            await self._dead.send(message, "invalid", str(err))
-            return
+        event: Event = admitted  # type: ignore[assignment]
         self._consumed[event.event_type] += 1
-        occurred = event.occurred_at.timestamp()
-        watermarks = self._worker.watermarks
-        watermark = watermarks.get(message.partition, occurred)
-        if occurred < watermark - self._settings.lateness_s:
-            await self._dead.send(message, "late", f"{watermark - occurred:.0f}s behind")
-            return
-        watermarks[message.partition] = max(watermark, occurred)
         self._worker.read_at[message.partition] = self._clock
         key = self._engine.subject_key(event)
         if message.key is not None and message.key.decode() != key:
             # Keyed by a producer that does not follow the contract: move it to its subject's
             # partition, where its state lives.
             origin = f"de{message.partition}"
-            await self._send_update(key, ("derived", origin, message.offset * MAX_DERIVED, event))
+            await self._out.update(key, ("derived", origin, message.offset * MAX_DERIVED, event))
             return
         await self._apply(key, event, (f"e{message.partition}", message.offset), message, "e")
 
@@ -178,7 +173,7 @@ class SubjectBatches:
             self._partitions[key] = message.partition
             return
         step = self._engine.tick(key, stored.state, datetime.fromtimestamp(now, UTC))
-        await self._outputs(step, f"du{message.partition}", message.offset)
+        await self._out.step(step, f"du{message.partition}", message.offset)
         self._keep(key, stored, step, message.partition, None)
 
     async def _apply(
@@ -193,7 +188,7 @@ class SubjectBatches:
         if step.rejected:
             self._park(key, stored, item, mark, step.rejected, message)
             return
-        await self._outputs(step, f"d{tag}{message.partition}", message.offset)
+        await self._out.step(step, f"d{tag}{message.partition}", message.offset)
         self._keep(key, stored, step, message.partition, mark if step.changed else None)
         if stored is not None and stored.parked and step.state is not None:
             await self._unpark(key, stored.parked, message.partition)
@@ -235,7 +230,7 @@ class SubjectBatches:
                 source = _Source(topic, part, offset, key.encode())
                 await self._dead_letter(item, step.rejected, source)
                 continue
-            await self._outputs(step, f"p{origin}", seq)
+            await self._out.step(step, f"p{origin}", seq)
             self._keep(key, current, step, partition, (origin, seq) if step.changed else None)
 
     async def _dead_letter(self, item: Any, reason: str, message: Any) -> None:
@@ -243,32 +238,6 @@ class SubjectBatches:
         event = getattr(item, "event", item)
         value = dumps(event).encode() if isinstance(event, Event) else None
         await self._dead.send(message, "rejected", reason, value=value)
-
-    async def _outputs(self, step: Step, origin: str, seq: int) -> None:
-        """Hand a step's alerts and derived updates to the producer (acks awaited per batch).
-
-        Each derived update is marked (origin, seq * MAX_DERIVED + index): its target skips
-        it when a crash makes this step run again.
-        """
-        metrics = self._metrics
-        for alert in step.alerts:
-            if alert.action == "fire":
-                metrics.alerts_fired.labels(rule=alert.rule, severity=alert.severity).inc()
-            else:
-                metrics.alerts_resolved.labels(rule=alert.rule).inc()
-            await self._send(
-                self._alerts, f"{alert.course_id}|{alert.subject_id}".encode(), _alert_bytes(alert)
-            )
-        for index, (target, item) in enumerate(step.derived[:MAX_DERIVED]):
-            await self._send_update(target, ("derived", origin, seq * MAX_DERIVED + index, item))
-
-    async def _send_update(self, key: str, payload: tuple[Any, ...]) -> None:
-        await self._send(self._updates, key.encode(), item_codec.dumps(payload))
-
-    async def _send(
-        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
-    ) -> None:
-        await self._outbox.add(topic, key, value, partition)
 
     # -- state -----------------------------------------------------------------------------
     def _get(self, key: str) -> Stored | None:
@@ -308,13 +277,12 @@ class SubjectBatches:
             partition = self._partitions[key]
             raw = key.encode()
             write(raw, record, partition)
-            await self._send(
-                self._changelog, raw, None if record is None else encode_stored(record), partition
-            )
+            value = None if record is None else encode_stored(record)
+            await self._out.changelog(raw, value, partition)
             if record is not None and record.due is not None:
                 self._worker.schedule(key, record.due, partition)
         newest: dict[int, int] = {}
-        for sent in await self._outbox.flush():
+        for sent in await self._out.flush():
             newest[sent.partition] = max(newest.get(sent.partition, -1), sent.offset)
         for partition, offset in newest.items():
             # A persistent store (RocksDB) recovers from here after a restart, not from 0.
@@ -368,7 +336,3 @@ def _time_of(item: Any) -> float:
     """Event time of an update or event (epoch seconds)."""
     t = getattr(item, "t", None)
     return float(t) if t is not None else float(item.occurred_at.timestamp())
-
-
-def _alert_bytes(alert: Alert) -> bytes:
-    return orjson.dumps(alert_to_dict(alert))

@@ -28,7 +28,7 @@ class Sent(NamedTuple):
     offset: int
 
 
-class Outbox:
+class RecordBatches:
     def __init__(self, producer: Any) -> None:
         self._faust_producer = producer  # faust's producer service; aiokafka's inside it
         self._open: dict[tuple[str, int], list[Any]] = {}  # -> [builder, records]
