@@ -19,8 +19,8 @@ from facilitation_rules.contract.alerts import Alert, alert_id_for
 from facilitation_rules.routing.roster import FatigueConfig, Roster, Shift, Tutor
 from facilitation_stream.delivery.notifications import (
     Dispatcher,
-    Notifier,
     NotificationSpool,
+    Notifier,
     SmtpSender,
     WebhookSender,
 )
@@ -167,7 +167,9 @@ def test_smtp_down_keeps_the_message_until_it_comes_back(
     queue: TutorQueue, smtp_sink: tuple[int, list[Any]]
 ) -> None:
     port, received = smtp_sink
-    spool = NotificationSpool(queue.client, queue.prefix, backoff=timedelta(seconds=10), max_attempts=3)
+    spool = NotificationSpool(
+        queue.client, queue.prefix, backoff=timedelta(seconds=10), max_attempts=3
+    )
     payload = {"subject": "Facilitation digest: 1 nudge(s) waiting", "text": "hello"}
     spool.add("email", "ben@example.org", payload, T0)
     down = Dispatcher(spool, {"email": SmtpSender("127.0.0.1", free_port(), "f@example.org",
