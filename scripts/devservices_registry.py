@@ -82,10 +82,20 @@ def start_registry() -> bool:
     svc.log_dir.mkdir(parents=True, exist_ok=True)
     out = open(svc.log_dir / "registry.log", "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
-        ["java", "-Xms64m", "-Xmx256m", f"-Djava.io.tmpdir={work / 'tmp'}",
-         "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={REGISTRY_PORT}",
-         "-jar", str(jar)],
-        cwd=work, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [
+            "java",
+            "-Xms64m",
+            "-Xmx256m",
+            f"-Djava.io.tmpdir={work / 'tmp'}",
+            "-Dquarkus.http.host=127.0.0.1",
+            f"-Dquarkus.http.port={REGISTRY_PORT}",
+            "-jar",
+            str(jar),
+        ],
+        cwd=work,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
     svc.pid_file.write_text(str(proc.pid))

@@ -48,16 +48,25 @@ class DeadLetters:
             message.offset,
             detail,
         )
-        headers = {
-            "reason": reason.encode(),
-            "detail": detail[:1000].encode(errors="replace"),
-            "source-topic": str(message.topic).encode(),
-            "source-partition": str(message.partition).encode(),
-            "source-offset": str(message.offset).encode(),
-        }
+        headers = dead_letter_headers(
+            reason, detail, message.topic, message.partition, message.offset
+        )
         try:
             if value is None:
                 value = message.value if isinstance(message.value, bytes) else b""
             await self._topic.send(key=message.key, value=value, headers=headers)
         except Exception:
             log.exception("could not dead-letter %s:%s", message.partition, message.offset)
+
+
+def dead_letter_headers(
+    reason: str, detail: str, topic: str, partition: int, offset: int
+) -> dict[str, bytes]:
+    """The headers of a dead letter: why (``reason``, ``detail``) and where it was read."""
+    return {
+        "reason": reason.encode(),
+        "detail": detail[:1000].encode(errors="replace"),
+        "source-topic": str(topic).encode(),
+        "source-partition": str(partition).encode(),
+        "source-offset": str(offset).encode(),
+    }

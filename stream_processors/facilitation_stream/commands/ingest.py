@@ -19,6 +19,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
+from facilitation_stream.commands import ingest_event_bus
+
 if TYPE_CHECKING:
     from facilitation_rules.events import Event
     from facilitation_stream.event_files import ReadStats
@@ -53,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     log.add_argument("--compression", choices=COMPRESSION, default="none")
     log.add_argument("--quiet", action="store_true", help="no progress bar, summary only")
     log.set_defaults(func=_tracking_log)
+    ingest_event_bus.register(sources)
 
 
 def _tracking_log(args: argparse.Namespace) -> int:
