@@ -19,10 +19,29 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"
 
 # What LegacyFieldMappingProcessor moves from the context to the top of a log line.
 LEGACY_TOP_LEVEL = ("username", "session", "ip", "agent", "host", "referer", "accept_language")
+
+
+def fixture_records() -> list[dict[str, Any]]:
+    """The records of the project's tracking-log fixtures (mixed.log, pretty.json), all three
+    shapes, in file order; lines that are not JSON are left out: no LMS sends them."""
+    from facilitation_rules.tracking_log import TrackingLogError, parse_line
+
+    records = []
+    for line in (FIXTURES / "mixed.log").read_bytes().splitlines():
+        try:
+            record = parse_line(line)
+        except TrackingLogError:
+            continue
+        if record is not None:
+            records.append(record)
+    return [*records, json.loads((FIXTURES / "pretty.json").read_text())]
 
 
 def tracker_event(record: dict[str, Any]) -> dict[str, Any] | None:

@@ -8,7 +8,6 @@ import copy
 import io
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import fastavro
@@ -17,7 +16,7 @@ from openedx_events.analytics.data import TrackingLogData
 from openedx_events.analytics.signals import TRACKING_EVENT_EMITTED
 from openedx_events.event_bus.avro.serializer import serialize_event_data_to_bytes
 
-from facilitation_rules.tracking_log import TrackingLogError, parse_line, translate
+from facilitation_rules.tracking_log import TrackingLogError, translate
 from facilitation_stream.event_bus_reader import SCHEMA, ThreadIndex, TrackingEventReader
 from facilitation_stream.schema_registry import (
     AVRO,
@@ -28,9 +27,8 @@ from facilitation_stream.schema_registry import (
     RegistryUnavailable,
     UnreadableMessage,
 )
-from tests.support.lms_event_bus import tracker_event
+from tests.support.lms_event_bus import fixture_records, tracker_event
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "tracking_logs"
 CE_TYPE = [("ce_type", b"org.openedx.analytics.tracking.event.emitted.v1")]
 SCHEMA_ID = 7
 
@@ -50,18 +48,6 @@ def emitted(event: dict[str, Any]) -> bytes:
     return framed(
         serialize_event_data_to_bytes({"tracking_log": tracking_log}, TRACKING_EVENT_EMITTED)
     )
-
-
-def fixture_records() -> list[dict[str, Any]]:
-    records = []
-    for line in (FIXTURES / "mixed.log").read_bytes().splitlines():
-        try:
-            record = parse_line(line)
-        except TrackingLogError:
-            continue  # not JSON: no LMS could have sent it on the bus
-        if record is not None:
-            records.append(record)
-    return [*records, json.loads((FIXTURES / "pretty.json").read_text())]
 
 
 def reader(registry: dict[int, str] | None = None) -> TrackingEventReader:
