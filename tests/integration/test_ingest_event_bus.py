@@ -8,6 +8,8 @@ serializer, in a process of its own: tests/support/lms_event_bus.py).
    dead-lettered with the problem; offsets are committed, so a second run reads nothing.
 2. Live: a learner's question sent over the bus reaches a tutor's Redis queue through the
    running consumer and the live worker.
+3. Offsets wait: with the registry down, then with the events topic refusing every send,
+   nothing is committed; once the sends succeed, all of it is.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,12 +27,14 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from facilitation_rules import event_codec
 from facilitation_stream.cli import main
 from facilitation_stream.event_files import read_events
+from facilitation_stream.ingest_event_bus import EventBusIngest
 from facilitation_stream.kafka_config import ensure_topics
+from facilitation_stream.metrics import Metrics
 from facilitation_stream.settings import Settings, get_settings
 from facilitation_stream.tutor_queue import TutorQueue, connect
 from tests.integration.test_ingest import FIXTURES, _consume_all
@@ -182,3 +187,56 @@ def test_a_question_over_the_bus_nudges_a_tutor_through_the_live_worker(
     output = (tmp_path / "bus.log").read_text()
     assert code == 0 and "1 messages committed (1 translated)" in output, output[-2000:]
 
+
+
+def counted(metrics: Any, name: str) -> float:
+    return metrics.registry.get_sample_value(f"facilitation_event_bus_{name}_total") or 0.0
+
+
+def test_offsets_wait_for_the_registry_and_for_kafka_to_acknowledge(
+    kafka_bootstrap: str, schema_registry_url: str, unique: str
+) -> None:
+    """A registry that does not answer, then an events topic that refuses every send (a
+    broker limit of 100 bytes a message): the batch is read again, nothing is committed or
+    dead-lettered; once the topic accepts, every event arrives and the offsets move."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+
+    env = bus_env(kafka_bootstrap, schema_registry_url, unique)
+    settings = Settings(**{k.removeprefix("FACILITATION_").lower(): v for k, v in env.items()})
+    events_topic, bus_topic = settings.events_topic, settings.event_bus_topic
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin.create_topics([NewTopic(events_topic, 1, 1, topic_configs={"max.message.bytes": "100"})])
+    ensure_topics(settings, [bus_topic], partitions=1)
+    questions = [forum_question("course-v1:Ack+T+1", datetime(2026, 3, 2, 9, n, tzinfo=UTC),
+                                f"T{n}", n) for n in range(3)]  # fmt: skip
+    assert lms_sends(kafka_bootstrap, schema_registry_url, f"p{unique}", questions)["sent"] == 3
+
+    def run_until_read_again(settings: Settings) -> Metrics:
+        metrics = Metrics(CollectorRegistry())
+        stop = threading.Event()
+        ingest = EventBusIngest(settings, metrics)
+        runner = threading.Thread(target=ingest.run, args=(stop,))
+        runner.start()
+        try:
+            wait_for(lambda: counted(metrics, "redeliveries") >= 1, 60, "a batch read again")
+        finally:
+            stop.set()
+            runner.join(60)
+        return metrics
+
+    group = settings.event_bus_group
+    down = settings.model_copy(update={"schema_registry_url": "http://127.0.0.1:9/apis/ccompat/v7"})
+    assert counted(run_until_read_again(down), "schemas_fetched") == 0
+    assert committed(kafka_bootstrap, group, bus_topic) is None
+    assert counted(run_until_read_again(settings), "events_sent") == 0
+    assert committed(kafka_bootstrap, group, bus_topic) is None
+
+    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, events_topic,
+                                        {"max.message.bytes": "1048588"})])  # fmt: skip
+    admin.close()
+    stats = EventBusIngest(settings, Metrics(CollectorRegistry())).run(threading.Event(), 2)
+    assert (stats.read, stats.events, stats.outcomes) == (3, 3, {"translated": 3})
+    assert committed(kafka_bootstrap, group, bus_topic) == 3
+    events = [event_codec.loads(r.value) for r in _consume_all(kafka_bootstrap, events_topic, 3)]
+    assert sorted(e.post_id for e in events) == ["T0", "T1", "T2"]
+    assert _consume_all(kafka_bootstrap, settings.event_bus_dead_letter_topic, 0) == []
