@@ -38,6 +38,7 @@ from devservices_common import (
     external,
     log,
     maven_copy,
+    needs_start,
     pom_property,
     port_open,
     stop,
@@ -123,18 +124,9 @@ def kafka_probe(timeout: float = 5.0) -> bool:
 
 
 def start_kafka() -> bool:
+    if not needs_start("kafka", KAFKA_PORT):
+        return False
     svc = Service("kafka")
-    if external("kafka"):
-        log(f"kafka: external at {external('kafka')}, nothing started")
-        return False
-    if svc.pid():
-        log(f"kafka: already running (pid {svc.pid()}) on 127.0.0.1:{KAFKA_PORT}")
-        return False
-    if port_open(KAFKA_PORT):
-        raise SystemExit(
-            f"devservices: 127.0.0.1:{KAFKA_PORT} is taken by a process this folder did not "
-            "start; set FACILITATION_DEV_KAFKA_PORT or FACILITATION_KAFKA_BOOTSTRAP"
-        )
     lib = kafka_classpath()
     data_dir = RUN_DIR / "kafka-data"
     props = RUN_DIR / "kafka.properties"
@@ -175,21 +167,12 @@ def redis_probe(timeout: float = 2.0) -> bool:
 
 
 def start_redis() -> bool:
+    if not needs_start("redis", REDIS_PORT):
+        return False
     svc = Service("redis")
-    if external("redis"):
-        log(f"redis: external at {external('redis')}, nothing started")
-        return False
-    if svc.pid():
-        log(f"redis: already running (pid {svc.pid()}) on 127.0.0.1:{REDIS_PORT}")
-        return False
     server = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(server).exists():
         raise SystemExit("devservices: redis-server missing; run scripts/install-system-deps.sh")
-    if port_open(REDIS_PORT):
-        raise SystemExit(
-            f"devservices: 127.0.0.1:{REDIS_PORT} is taken by a process this folder did not "
-            "start; set FACILITATION_DEV_REDIS_PORT or FACILITATION_REDIS_URL"
-        )
     data_dir = RUN_DIR / "redis-data"
     data_dir.mkdir(parents=True, exist_ok=True)
     svc.log_dir.mkdir(parents=True, exist_ok=True)

@@ -63,13 +63,39 @@ class Service:
         return pid
 
 
+#: The variable naming an external service instead of a local one, and the local port's.
+EXTERNAL_VARS = {
+    "kafka": "FACILITATION_KAFKA_BOOTSTRAP",
+    "redis": "FACILITATION_REDIS_URL",
+    "registry": "FACILITATION_SCHEMA_REGISTRY_URL",
+}
+PORT_VARS = {
+    "kafka": "FACILITATION_DEV_KAFKA_PORT",
+    "redis": "FACILITATION_DEV_REDIS_PORT",
+    "registry": "FACILITATION_DEV_REGISTRY_PORT",
+}
+
+
 def external(name: str) -> str | None:
-    var = {
-        "kafka": "FACILITATION_KAFKA_BOOTSTRAP",
-        "redis": "FACILITATION_REDIS_URL",
-        "registry": "FACILITATION_SCHEMA_REGISTRY_URL",
-    }[name]
-    return os.environ.get(var) or None
+    return os.environ.get(EXTERNAL_VARS[name]) or None
+
+
+def needs_start(name: str, port: int) -> bool:
+    """False when the service is external or already runs; stops when another process holds
+    its port."""
+    if external(name):
+        log(f"{name}: external at {external(name)}, nothing started")
+        return False
+    pid = Service(name).pid()
+    if pid:
+        log(f"{name}: already running (pid {pid}) on 127.0.0.1:{port}")
+        return False
+    if port_open(port):
+        raise SystemExit(
+            f"devservices: 127.0.0.1:{port} is taken by a process this folder did not "
+            f"start; set {PORT_VARS[name]} or {EXTERNAL_VARS[name]}"
+        )
+    return True
 
 
 def maven_copy(pom: Path, into: Path) -> None:

@@ -24,8 +24,8 @@ from devservices_common import (
     external,
     log,
     maven_copy,
+    needs_start,
     pom_property,
-    port_open,
     wait_ready,
 )
 
@@ -64,18 +64,9 @@ def registry_probe(timeout: float = 2.0) -> bool:
 
 
 def start_registry() -> bool:
+    if not needs_start("registry", REGISTRY_PORT):
+        return False
     svc = Service("registry")
-    if external("registry"):
-        log(f"registry: external at {external('registry')}, nothing started")
-        return False
-    if svc.pid():
-        log(f"registry: already running (pid {svc.pid()}) on 127.0.0.1:{REGISTRY_PORT}")
-        return False
-    if port_open(REGISTRY_PORT):
-        raise SystemExit(
-            f"devservices: 127.0.0.1:{REGISTRY_PORT} is taken by a process this folder did not "
-            "start; set FACILITATION_DEV_REGISTRY_PORT or FACILITATION_SCHEMA_REGISTRY_URL"
-        )
     jar = registry_jar()
     work = RUN_DIR / "registry"  # its cwd: how pid() knows the process is ours
     (work / "tmp").mkdir(parents=True, exist_ok=True)
