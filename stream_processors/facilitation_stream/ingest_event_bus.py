@@ -120,8 +120,10 @@ class EventBusIngest:
                     wait = BACKOFF_S[min(pause, len(BACKOFF_S) - 1)]
                     pause += 1
                     log.warning("event bus batch not done, reading it again in %ss: %r", wait, err)
+                    assigned = consumer.assignment()  # a rebalance may have moved some
                     for tp, messages in polled.items():
-                        consumer.seek(tp, messages[0].offset)
+                        if tp in assigned:
+                            consumer.seek(tp, messages[0].offset)
                     stop.wait(wait)
                 idle_since = time.monotonic()
         finally:
