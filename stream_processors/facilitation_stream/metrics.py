@@ -46,6 +46,9 @@ REASONS = frozenset(
     }
 )
 OTHER_EVENT_TYPE = "other"
+#: What became of a message from the platform event bus; what was wrong with a broken one.
+EVENT_BUS_OUTCOMES = frozenset({"translated", "ignored", "unknown", "other-type", "malformed"})
+EVENT_BUS_PROBLEMS = frozenset({"wire-format", "unknown-schema", "avro", "headers", "record"})
 
 # Buckets are chosen for what each duration means to a person, not prometheus defaults.
 #: Learner waits for a first reply: minutes to a week (SLAs are typically 12-48 h).
@@ -178,6 +181,42 @@ class Metrics:
             "last_event_timestamp_seconds", "Unix time the worker last consumed an event.",
             namespace=NAMESPACE, registry=r,
         )  # fmt: skip
+        # --- intake from the platform event bus (facilitation ingest event-bus) ---
+        self.event_bus_messages = Counter(
+            "event_bus_messages",
+            "TRACKING_EVENT_EMITTED messages read from the platform event bus, by outcome: "
+            "translated, ignored (known, no event), unknown (name not translated), "
+            "other-type (another signal on the topic), malformed (dead-lettered).",
+            ["outcome"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_malformed = Counter(
+            "event_bus_malformed",
+            "Event-bus messages dead-lettered as unreadable, by problem: wire-format, "
+            "unknown-schema, avro, headers, record.",
+            ["problem"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_events_sent = Counter(
+            "event_bus_events_sent",
+            "Contract events from the event bus that Kafka acknowledged on the events topic.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_redeliveries = Counter(
+            "event_bus_redeliveries",
+            "Event-bus batches read again because a send was not acknowledged, the schema "
+            "registry did not answer or the offset commit failed.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_schemas_fetched = Counter(
+            "event_bus_schemas_fetched",
+            "Writer schemas fetched from the schema registry (each id once per process).",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_last_commit = Gauge(
+            "event_bus_last_commit_timestamp_seconds",
+            "Unix time the event-bus consumer last committed offsets (after the sends of "
+            "the batch were acknowledged).",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
 
     def event_consumed(self, event_type: str, now: float, count: int = 1) -> None:
         """Count consumed events; types outside the contract count as ``other``."""
@@ -190,6 +229,14 @@ class Metrics:
 
     def dead_lettered(self, reason: str) -> None:
         self.events_dead_lettered.labels(reason=_reason(reason)).inc()
+
+    def event_bus_message(self, outcome: str) -> None:
+        label = outcome if outcome in EVENT_BUS_OUTCOMES else "other"
+        self.event_bus_messages.labels(outcome=label).inc()
+
+    def event_bus_unreadable(self, problem: str) -> None:
+        label = problem if problem in EVENT_BUS_PROBLEMS else "other"
+        self.event_bus_malformed.labels(problem=label).inc()
 
 
 def _reason(reason: str) -> str:

@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from typing import Any
 
+from facilitation_stream.dead_letter_format import dead_letter_headers
 from facilitation_stream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,16 +49,13 @@ class DeadLetters:
             message.offset,
             detail,
         )
-        headers = {
-            "reason": reason.encode(),
-            "detail": detail[:1000].encode(errors="replace"),
-            "source-topic": str(message.topic).encode(),
-            "source-partition": str(message.partition).encode(),
-            "source-offset": str(message.offset).encode(),
-        }
+        headers = dead_letter_headers(
+            reason, detail, message.topic, message.partition, message.offset
+        )
         try:
             if value is None:
                 value = message.value if isinstance(message.value, bytes) else b""
             await self._topic.send(key=message.key, value=value, headers=headers)
         except Exception:
             log.exception("could not dead-letter %s:%s", message.partition, message.offset)
+
