@@ -39,8 +39,10 @@ REASONS = frozenset(
     {
         "invalid",  # not JSON, not the envelope, or a field failed validation
         "unknown-type",  # event_type not in the contract registry
+        "oversized",  # larger than any valid event (not parsed)
+        "future",  # dated ahead of the worker's clock by more than the tolerance
         "late",  # older than the lateness the state keeps
-        "rejected",  # the engine refused it (e.g. inconsistent with the subject's state)
+        "rejected",  # an id too long, or the engine refused it (e.g. a reply to nothing)
         "error",  # a rule or a store raised on this event
         "other",
     }
@@ -88,6 +90,11 @@ class Metrics:
         self.events_dead_lettered = Counter(
             "events_dead_lettered", "Events written to the dead-letter topic, by reason.",
             ["reason"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.events_duplicate = Counter(
+            "events_duplicate", "Re-published events recognised as already applied and "
+            "skipped: by event_id (authored events), or late with no effect on their subject.",
+            ["recognised_by"], namespace=NAMESPACE, registry=r,
         )  # fmt: skip
         self.learner_posts = Counter(
             "learner_posts", "Learner posts that started a first-reply SLA clock.",
@@ -177,6 +184,15 @@ class Metrics:
             "worker_ready", "1 when the worker has recovered and processes events (/ready).",
             namespace=NAMESPACE, registry=r,
         )  # fmt: skip
+        self.alert_sink_up = Gauge(
+            "alert_sink_up", "0 while routing alerts into the tutor queues fails (Redis down): "
+            "the alert waits, retried with backoff, and /ready answers 503.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.alert_sink_failures = Counter(
+            "alert_sink_failures", "Failed attempts to route an alert into the tutor queues.",
+            ["reason"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
         self.last_event_timestamp = Gauge(
             "last_event_timestamp_seconds", "Unix time the worker last consumed an event.",
             namespace=NAMESPACE, registry=r,
@@ -237,6 +253,10 @@ class Metrics:
     def event_bus_unreadable(self, problem: str) -> None:
         label = problem if problem in EVENT_BUS_PROBLEMS else "other"
         self.event_bus_malformed.labels(problem=label).inc()
+
+    def duplicate(self, recognised_by: str) -> None:
+        """``event_id`` or ``late`` (a late event that changes nothing)."""
+        self.events_duplicate.labels(recognised_by=recognised_by).inc()
 
 
 def _reason(reason: str) -> str:

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
         description="Events older than a partition's event-time watermark by more than this "
         "are dead-lettered as late.",
     )
+    future_tolerance_s: float = Field(
+        300.0,
+        ge=0,
+        description="Events dated more than this ahead of the worker's clock (a skewed LMS "
+        "clock, a bad log line) are dead-lettered as future and never move event time.",
+    )
+    max_event_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="Events-topic messages larger than this are dead-lettered as oversized "
+        "unparsed (a valid event, its strings bounded by the contract, is far smaller).",
+    )
     idle_s: float = Field(
         1.0,
         gt=0,
