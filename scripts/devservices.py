@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Start, stop and probe the local Apache Kafka (KRaft) broker and Redis server.
+"""Start, stop and probe the local Apache Kafka (KRaft) broker, Redis and MariaDB servers.
 
-    devservices.py start [kafka|redis|all]    start what is not running, wait until ready
-    devservices.py stop  [kafka|redis|all]    stop what this folder's pid files name
+    devservices.py start [kafka|redis|mariadb|all]  start what is not running, wait until ready
+    devservices.py stop  [kafka|redis|mariadb|all]  stop what this folder's pid files name
     devservices.py status                     one line per service
     devservices.py env                        shell exports for the running services
     devservices.py run -- CMD...              start, run CMD, stop only what this call started
 
 Kafka comes from Maven Central jars (scripts/kafka/pom.xml) resolved into a cache folder and
-runs with `java -cp`; Redis is Debian's redis-server with AOF on. Both bind to 127.0.0.1.
+runs with `java -cp`; Redis is Debian's redis-server with AOF on; MariaDB (the plugin's LMS
+database in tests) is Debian's mariadbd (devservices_mariadb.py). All bind to 127.0.0.1.
 State, pid files and logs live in the run folder (default: ./.run). When
 FACILITATION_KAFKA_BOOTSTRAP or FACILITATION_REDIS_URL is set, that service is external:
 nothing is started for it and it is used as given.
@@ -28,6 +29,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import devservices_mariadb
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("FACILITATION_RUN_DIR", ROOT / ".run")).resolve()
@@ -83,8 +86,12 @@ class Service:
         return pid
 
 
+SERVICES = ("kafka", "redis", "mariadb")
+
+
 def external(name: str) -> str | None:
-    var = {"kafka": "FACILITATION_KAFKA_BOOTSTRAP", "redis": "FACILITATION_REDIS_URL"}[name]
+    var = {"kafka": "FACILITATION_KAFKA_BOOTSTRAP", "redis": "FACILITATION_REDIS_URL",
+           "mariadb": devservices_mariadb.ENV_VAR}[name]
     return os.environ.get(var) or None
 
 
@@ -253,6 +260,23 @@ def start_redis() -> bool:
     return True
 
 
+# ---------------------------------------------------------------- MariaDB
+
+
+def start_mariadb() -> bool:
+    svc, port = Service("mariadb"), devservices_mariadb.PORT
+    if external("mariadb") or svc.pid():
+        log(f"mariadb: {external('mariadb') or f'pid {svc.pid()}'} already up, nothing started")
+        return False
+    if _port_open(port):
+        raise SystemExit(f"devservices: 127.0.0.1:{port} is taken by a process this folder "
+                         "did not start; set FACILITATION_DEV_MARIADB_PORT or "
+                         "FACILITATION_TEST_MARIADB")
+    pid = devservices_mariadb.start(RUN_DIR, svc.log_dir, svc.pid_file, _wait_ready)
+    log(f"mariadb: ready on 127.0.0.1:{port} (pid {pid})")
+    return True
+
+
 # ---------------------------------------------------------------- common
 
 
@@ -307,8 +331,9 @@ def _reap(pid: int) -> None:
 def start(names: list[str]) -> list[str]:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     started = []
+    starters = {"kafka": start_kafka, "redis": start_redis, "mariadb": start_mariadb}
     for name in names:
-        if (start_kafka if name == "kafka" else start_redis)():
+        if starters[name]():
             started.append(name)
     return started
 
@@ -317,6 +342,7 @@ def env_exports() -> dict[str, str]:
     return {
         "FACILITATION_KAFKA_BOOTSTRAP": external("kafka") or f"127.0.0.1:{KAFKA_PORT}",
         "FACILITATION_REDIS_URL": external("redis") or f"redis://127.0.0.1:{REDIS_PORT}/0",
+        devservices_mariadb.ENV_VAR: external("mariadb") or f"127.0.0.1:{devservices_mariadb.PORT}",
     }
 
 
@@ -325,14 +351,14 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     cmd, rest = argv[0], argv[1:]
-    names = ["kafka", "redis"] if not rest or rest[0] == "all" else [rest[0]]
+    names = list(SERVICES) if not rest or rest[0] == "all" else [rest[0]]
     if cmd == "start":
         start(names)
     elif cmd == "stop":
         for name in names:
             stop(name)
     elif cmd == "status":
-        for name in ("kafka", "redis"):
+        for name in SERVICES:
             pid = Service(name).pid()
             where = external(name) or (f"running, pid {pid}" if pid else "stopped")
             print(f"{name}: {where}")
@@ -346,7 +372,7 @@ def main(argv: list[str]) -> int:
         # SIGTERM (CI time-out, kill) must stop the services too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
-            started = start(["kafka", "redis"])
+            started = start(list(SERVICES))
             child = subprocess.Popen(rest, env={**os.environ, **env_exports()})
             try:
                 return child.wait()

@@ -10,7 +10,8 @@ import facilitation_xblocks
 
 PACKAGE = Path(facilitation_xblocks.__file__).parent
 CATALOG = PACKAGE / "conf" / "locale" / "en" / "LC_MESSAGES" / "django.po"
-MARKED_IN = ("common.py", "discussion.py", "reflection.py", "validation.py")
+MARKED_IN = tuple(f"blocks/{name}.py"
+                  for name in ("common", "discussion", "reflection", "validation"))
 
 
 def _marked(path: Path) -> set[str]:

@@ -10,9 +10,9 @@ from xblock.runtime import DictKeyValueStore
 
 from facilitation_rules.event_codec import to_dict
 from facilitation_rules.events import ReflectionCommented, ReflectionSubmitted, Role
-from facilitation_xblocks import publishing
-from facilitation_xblocks.reflection import ReflectionXBlock
-from facilitation_xblocks.validation import MAX_BODY_CHARS
+from facilitation_xblocks.blocks import publishing
+from facilitation_xblocks.blocks.reflection import ReflectionXBlock
+from facilitation_xblocks.blocks.validation import MAX_BODY_CHARS
 from tests.unit.xblock_harness import COURSE_ID, COURSE_USAGE, RecordingEmitter, call, make_block
 
 

@@ -15,12 +15,12 @@ from xblock.fields import List, Scope, String
 from xblock.utils.studio_editable import StudioEditableXBlockMixin
 
 from facilitation_rules.events import PostCreated, excerpt, word_count
-from facilitation_xblocks import discussion_store as store
-from facilitation_xblocks.common import FacilitationBlockMixin, mark
-from facilitation_xblocks.identity import course_id, usage_id
-from facilitation_xblocks.publishing import announce, new_id
-from facilitation_xblocks.rendering import dom_prefix, fragment, resource
-from facilitation_xblocks.validation import (
+from facilitation_xblocks.blocks import discussion_store as store
+from facilitation_xblocks.blocks.common import FacilitationBlockMixin, mark
+from facilitation_xblocks.blocks.identity import course_id, usage_id
+from facilitation_xblocks.blocks.publishing import announce, new_id
+from facilitation_xblocks.blocks.rendering import dom_prefix, fragment, resource
+from facilitation_xblocks.blocks.validation import (
     MAX_BODY_CHARS,
     MAX_TITLE_CHARS,
     InputError,

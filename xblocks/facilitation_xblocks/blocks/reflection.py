@@ -17,12 +17,18 @@ from xblock.fields import DateTime, Dict, List, Scope, String
 from xblock.utils.studio_editable import StudioEditableXBlockMixin
 
 from facilitation_rules.events import ReflectionCommented, ReflectionSubmitted, excerpt, word_count
-from facilitation_xblocks import reflection_store as store
-from facilitation_xblocks.common import FacilitationBlockMixin, mark
-from facilitation_xblocks.identity import Person, course_id, usage_id
-from facilitation_xblocks.publishing import announce, new_id
-from facilitation_xblocks.rendering import dom_prefix, fragment, resource
-from facilitation_xblocks.validation import MAX_BODY_CHARS, InputError, clean_text, flag, known_id
+from facilitation_xblocks.blocks import reflection_store as store
+from facilitation_xblocks.blocks.common import FacilitationBlockMixin, mark
+from facilitation_xblocks.blocks.identity import Person, course_id, usage_id
+from facilitation_xblocks.blocks.publishing import announce, new_id
+from facilitation_xblocks.blocks.rendering import dom_prefix, fragment, resource
+from facilitation_xblocks.blocks.validation import (
+    MAX_BODY_CHARS,
+    InputError,
+    clean_text,
+    flag,
+    known_id,
+)
 
 
 @XBlock.needs("user")

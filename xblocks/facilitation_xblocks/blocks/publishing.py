@@ -12,21 +12,22 @@ from typing import Any
 
 from facilitation_rules.event_codec import to_dict
 from facilitation_rules.events import Event
-from facilitation_xblocks.emitter import Emitter, shared_emitter
-from facilitation_xblocks.settings import EmitterSettings
+from facilitation_xblocks.outbox.config import EmitterSettings
+from facilitation_xblocks.outbox.emitter import Emitter, shared_emitter
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def emitter_for(block: Any) -> Emitter:
-    """The process-wide emitter, configured from the LMS settings bucket or the env."""
-    bucket = None
+def settings_bucket(block: Any) -> dict[str, Any] | None:
     service = block.runtime.service(block, "settings")
-    if service is not None:
-        bucket = service.get_settings_bucket(block)
-    return shared_emitter(EmitterSettings.resolve(bucket))
+    return service.get_settings_bucket(block) if service is not None else None
+
+
+def emitter_for(block: Any) -> Emitter:
+    """The process-wide emitter, configured from the LMS settings bucket, Django or the env."""
+    return shared_emitter(EmitterSettings.for_lms(settings_bucket(block)))
 
 
 def announce(block: Any, event: Event) -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facilitation_rules.event_codec import format_time
-from facilitation_xblocks.identity import Person, current_person
-from facilitation_xblocks.validation import InputError
+from facilitation_xblocks.blocks.identity import Person, current_person
+from facilitation_xblocks.blocks.validation import InputError
 
 
 def mark(text: str) -> str:
