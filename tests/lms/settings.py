@@ -3,7 +3,8 @@
 As edx-platform's ``lms/envs/common.py`` and Tutor's settings do it:
 
 - ``INSTALLED_APPS`` ends with the plugin apps edx-django-utils finds through the
-  ``lms.djangoapp`` entry point (``get_plugin_apps``), after event-tracking's app;
+  ``lms.djangoapp`` entry point (``get_plugin_apps``), after event-tracking's app and the
+  stand-in of edx-platform's plugin loader (``tests.lms.apps``: connects their signals);
 - ``add_plugins`` runs each plugin's ``plugin_settings`` for "common" then "production";
 - ``EVENT_TRACKING_BACKENDS`` holds edx-platform's ``tracking_logs`` routing backend: the
   logger writing the tracking log (to ``FACILITATION_TEST_TRACKING_LOG``) after the field
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "eventtracking.django.apps.EventTrackingConfig",
+    "tests.lms.apps.PlatformPlugins",
 ]
 INSTALLED_APPS.extend(get_plugin_apps("lms.djangoapp"))
 

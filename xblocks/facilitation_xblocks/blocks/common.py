@@ -49,6 +49,12 @@ class FacilitationBlockMixin:
         _ = self.gettext()
         return {"learner": "", "staff": _("Staff"), "tutor": _("Tutor")}
 
+    def retired_labels(self) -> dict[str, str]:
+        """What a post of a retired learner shows instead of their name and text."""
+        _ = self.gettext()
+        return {"name": _("Former learner"),
+                "body": _("This post was removed with its author's account.")}
+
     @staticmethod
     def refused(err: InputError) -> dict[str, Any]:
         return {"ok": False, "error": str(err)}

@@ -1,11 +1,9 @@
-"""The discussion's threads as one JSON value, changed only by building a new value.
+"""A discussion's posts as threads: the page's view, and the block's old field value.
 
-The block keeps all threads in one ``user_state_summary`` field (see
-docs/decisions/0001-xblock-storage.md). Every function here takes the current value and
-returns a new one without touching the old, so the block validates everything, builds
-the new value, and assigns the field once: a post is stored whole or not at all.
-
-Shape (plain JSON so any runtime can store it)::
+Posts come from the block's store (``posts``) in the order written; a thread's responses
+point to it (``thread_id``), a comment to its response (``parent_id``). Before the row
+store, a block kept every thread in its ``threads`` field (``user_state_summary``) as one
+JSON value; that value is still read, and written where no row store is installed::
 
     [{"id", "author": {"id", "name", "role"}, "title", "body", "question", "created",
       "event_id", "responses": [{"id", "author", "body", "created", "event_id",
@@ -15,101 +13,88 @@ Shape (plain JSON so any runtime can store it)::
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
-#: Beyond this a block refuses new posts: the whole list is one stored value.
-MAX_POSTS_PER_BLOCK = 2_000
+from facilitation_xblocks.blocks.posts import LegacyField, Post, StoreFull
+
+#: Only the field store has a limit: the whole list is one stored value.
+MAX_POSTS_PER_FIELD = 2_000
 
 Threads = list[dict[str, Any]]
 
 
-class StoreFull(Exception):
-    """The discussion reached ``MAX_POSTS_PER_BLOCK``."""
+def threads(posts: list[Post]) -> list[Post]:
+    return [p for p in posts if p.kind == "thread"]
 
 
-class UnknownPost(Exception):
-    """The thread or response replied to is not in this discussion."""
+def responses(posts: list[Post], thread_id: str) -> list[Post]:
+    return [p for p in posts if p.kind == "response" and p.thread_id == thread_id]
 
 
-@dataclass(frozen=True, slots=True)
-class NewPost:
-    """A post ready to store; ids and times are chosen by the caller."""
+def public_view(posts: list[Post], role_labels: dict[str, str],
+                retired: dict[str, str]) -> list[dict[str, Any]]:
+    """What the page shows: no user ids, role as a translated label, text as stored;
+    a retired learner's post keeps its place, without name or text (``retired`` labels)."""
 
-    post_id: str
-    event_id: str
-    author: dict[str, str]
-    body: str
-    created: str
-    title: str = ""
-    question: bool = False
+    def item(p: Post) -> dict[str, Any]:
+        if p.retired:
+            author = {"name": retired["name"], "role": "learner", "role_label": ""}
+            return {"id": p.post_id, "author": author, "body": retired["body"],
+                    "created": p.created}
+        role = p.author.get("role", "learner")
+        author = {"name": p.author["name"], "role": role,
+                  "role_label": role_labels.get(role, "")}
+        return {"id": p.post_id, "author": author, "body": p.body, "created": p.created}
 
-
-def count_posts(threads: Threads) -> int:
-    return sum(
-        1 + len(r["responses"]) + sum(len(c["comments"]) for c in r["responses"])
-        for r in threads
-    )
-
-
-def _check_room(threads: Threads) -> None:
-    if count_posts(threads) >= MAX_POSTS_PER_BLOCK:
-        raise StoreFull()
-
-
-def _base(post: NewPost) -> dict[str, Any]:
-    return {"id": post.post_id, "event_id": post.event_id, "author": dict(post.author),
-            "body": post.body, "created": post.created}
-
-
-def with_thread(threads: Threads, post: NewPost) -> Threads:
-    _check_room(threads)
-    thread = {**_base(post), "title": post.title, "question": post.question, "responses": []}
-    return [*copy.deepcopy(threads), thread]
-
-
-def find_thread(threads: Threads, thread_id: str) -> dict[str, Any]:
-    for thread in threads:
-        if thread["id"] == thread_id:
-            return thread
-    raise UnknownPost(thread_id)
-
-
-def find_response(thread: dict[str, Any], response_id: str) -> dict[str, Any]:
-    for response in thread["responses"]:
-        if response["id"] == response_id:
-            return response
-    raise UnknownPost(response_id)
-
-
-def with_response(threads: Threads, thread_id: str, post: NewPost) -> Threads:
-    _check_room(threads)
-    new = copy.deepcopy(threads)
-    find_thread(new, thread_id)["responses"].append({**_base(post), "comments": []})
-    return new
-
-
-def with_comment(threads: Threads, thread_id: str, response_id: str, post: NewPost) -> Threads:
-    _check_room(threads)
-    new = copy.deepcopy(threads)
-    find_response(find_thread(new, thread_id), response_id)["comments"].append(_base(post))
-    return new
-
-
-def public_view(threads: Threads, role_labels: dict[str, str]) -> list[dict[str, Any]]:
-    """What the page shows: no user ids, role as a translated label, text as stored."""
-
-    def author(a: dict[str, str]) -> dict[str, str]:
-        role = a.get("role", "learner")
-        return {"name": a["name"], "role": role, "role_label": role_labels.get(role, "")}
-
-    def item(p: dict[str, Any]) -> dict[str, Any]:
-        return {"id": p["id"], "author": author(p["author"]), "body": p["body"],
-                "created": p["created"]}
-
+    comments: dict[str, list[Post]] = {}
+    for p in posts:
+        if p.kind == "comment":
+            comments.setdefault(p.parent_id, []).append(p)
     return [
-        {**item(t), "title": t["title"], "question": t["question"],
-         "responses": [{**item(r), "comments": [item(c) for c in r["comments"]]}
-                       for r in t["responses"]]}
-        for t in threads
+        {**item(t), "title": "" if t.retired else t.title, "question": t.question,
+         "responses": [{**item(r), "comments": [item(c) for c in comments.get(r.post_id, [])]}
+                       for r in responses(posts, t.post_id)]}
+        for t in threads(posts)
     ]
+
+
+# ------------------------------------------------------------ the old field value
+
+
+def _post(raw: dict[str, Any], kind: str, thread_id: str, parent_id: str) -> Post:
+    return Post(post_id=raw["id"], kind=kind, thread_id=thread_id,  # type: ignore[arg-type]
+                parent_id=parent_id, author=dict(raw["author"]), body=raw["body"],
+                created=raw["created"], event_id=raw.get("event_id", ""),
+                title=raw.get("title", ""), question=bool(raw.get("question", False)))
+
+
+def read_field(value: Threads) -> list[Post]:
+    found: list[Post] = []
+    for t in value or []:
+        found.append(_post(t, "thread", t["id"], ""))
+        for r in t["responses"]:
+            found.append(_post(r, "response", t["id"], t["id"]))
+            found += [_post(c, "comment", t["id"], r["id"]) for c in r["comments"]]
+    return found
+
+
+def add_to_field(value: Threads, post: Post) -> Threads:
+    """A new value with ``post`` in it; the old one is left untouched."""
+    if len(read_field(value)) >= MAX_POSTS_PER_FIELD:
+        raise StoreFull()
+    new = copy.deepcopy(value or [])
+    base = {"id": post.post_id, "event_id": post.event_id, "author": dict(post.author),
+            "body": post.body, "created": post.created}
+    if post.kind == "thread":
+        new.append({**base, "title": post.title, "question": post.question, "responses": []})
+        return new
+    thread = next(t for t in new if t["id"] == post.thread_id)
+    if post.kind == "response":
+        thread["responses"].append({**base, "comments": []})
+    else:
+        response = next(r for r in thread["responses"] if r["id"] == post.parent_id)
+        response["comments"].append(base)
+    return new
+
+
+LEGACY = LegacyField(name="threads", read=read_field, add=add_to_field, empty=list)

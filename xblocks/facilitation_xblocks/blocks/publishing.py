@@ -1,8 +1,9 @@
-"""Announce a learner action: the LMS tracking log (``runtime.publish``) and Kafka.
+"""How the blocks' events leave: the outbox (for Kafka) and the LMS tracking log.
 
-Called after the action is stored (``block.save()``), so an event never announces
-something that was not kept. The event, with its ``event_id`` chosen once, goes into the
-durable outbox; redelivery sends the same id.
+A block stores an action and queues its event in one step (``posts.PostStore.add``, or
+``emitter_for(block).emit``), then writes it to the tracking log (``publish``), so an event
+never announces something that was not kept. The event's ``event_id`` is chosen once;
+redelivery sends the same id.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def emitter_for(block: Any) -> Emitter:
     return shared_emitter(EmitterSettings.for_lms(settings_bucket(block)))
 
 
-def announce(block: Any, event: Event) -> None:
+def publish(block: Any, event: Event) -> None:
+    """To the LMS tracking log (``runtime.publish``); the plugin's live path leaves the
+    blocks' own events there alone, as they are queued with the post."""
     block.runtime.publish(block, event.event_type, to_dict(event))
-    emitter_for(block).emit(event)

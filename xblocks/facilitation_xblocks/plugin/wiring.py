@@ -1,5 +1,6 @@
-"""What the app does when Django is ready: offer the database outbox to the emitter, mirror
-the ``FACILITATION_*`` settings into the XBlocks' bucket, start the sender on a request.
+"""What the app does when Django is ready: offer the database outbox to the emitter and the
+row store to the blocks, mirror the ``FACILITATION_*`` settings into the XBlocks' bucket,
+start the sender on a request.
 
 Settings are read here, at ready time, because Tutor and operators set them after
 ``plugin_settings`` ran. The sender thread starts on the process's first request (or its
@@ -21,9 +22,12 @@ PREFIX = "FACILITATION_"
 
 
 def connect() -> None:
+    from facilitation_xblocks.blocks.posts import use_store
     from facilitation_xblocks.plugin.db_outbox import DatabaseOutbox
+    from facilitation_xblocks.plugin.post_store import DatabasePostStore
 
     register_store("database", lambda _settings: DatabaseOutbox())
+    use_store(DatabasePostStore)
     mirror_xblock_settings(settings)
     request_started.connect(_first_request, dispatch_uid="facilitation.sender.start")
 
