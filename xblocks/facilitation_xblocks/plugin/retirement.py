@@ -2,7 +2,8 @@
 
 edx-platform's retirement pipeline sends ``USER_RETIRE_LMS_MISC`` (and, in its LMS step,
 ``USER_RETIRE_LMS_CRITICAL``) with the ``user``; ``plugin_app`` connects ``learner_retired``
-to both (a second call finds nothing left to scrub and sends the same event ids again).
+to both (a second call finds nothing left to scrub; for the learner's enrollments it queues
+the same event ids again, which consumers drop).
 In one transaction: the learner is recorded as retired (their posts still in old blocks'
 ``user_state_summary`` data are scrubbed on read and when migrated), their post rows lose
 author, name, title and text, and one ``LearnerRetired`` event per course they had anything
