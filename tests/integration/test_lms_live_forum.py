@@ -12,6 +12,7 @@ queue of the tutor on shift for discussions, in the real Redis. No command run b
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from collections.abc import Iterator
@@ -41,15 +42,15 @@ def quick_pack(tmp: Path) -> Path:
     return path
 
 
-def roster(tmp: Path, course: str) -> Path:
+def roster(tmp: Path, course: str, tina: str, rex: str) -> Path:
     always = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-00:00")
     path = tmp / "roster.yaml"
     path.write_text(yaml.safe_dump({
         "course_id": course,
         "tutors": [
-            {"id": "tina", "name": "Tina", "timezone": "UTC", "hours": always, "capacity": 20,
+            {"id": tina, "name": "Tina", "timezone": "UTC", "hours": always, "capacity": 20,
              "areas": ["discussions"]},
-            {"id": "rex", "name": "Rex", "timezone": "UTC", "hours": always, "capacity": 20,
+            {"id": rex, "name": "Rex", "timezone": "UTC", "hours": always, "capacity": 20,
              "areas": ["reflections"]},
         ],
     }))
@@ -85,14 +86,16 @@ def lms(kafka_bootstrap: str, unique: str) -> Iterator[dict[str, Any]]:
 def test_a_forum_question_reaches_the_tutor_on_shift_through_kafka_and_the_worker(
     lms: dict[str, Any], kafka_bootstrap: str, redis_url: str, unique: str, tmp_path: Path
 ) -> None:
+    from django.core.management import call_command
     from django.test import Client
 
     from facilitation_xblocks.plugin.models import OutboxEvent
 
     course = f"course-v1:Live+{unique}+2026"
+    tina, rex = f"tina-{unique}", f"rex-{unique}"  # queues of this test alone
     env = worker_env(kafka_bootstrap, redis_url, unique, tmp_path)
     env.update(FACILITATION_RULES_PATH=str(quick_pack(tmp_path)),
-               FACILITATION_ROSTER_PATH=str(roster(tmp_path, course)))
+               FACILITATION_ROSTER_PATH=str(roster(tmp_path, course, tina, rex)))
     assert env["FACILITATION_EVENTS_TOPIC"] == lms["EVENTS_TOPIC"]
     worker = WorkerProcess(env, tmp_path / "worker.log").start()
     try:
@@ -110,12 +113,20 @@ def test_a_forum_question_reaches_the_tutor_on_shift_through_kafka_and_the_worke
         wait_for(lambda: not OutboxEvent.objects.exists(), 30, "the outbox to drain")
 
         queue = TutorQueue(connect(redis_url))
-        wait_for(lambda: queue.list_queue("tina"), 60, "a nudge in tina's queue")
-        nudge = queue.list_queue("tina")[0]
+        wait_for(lambda: queue.list_queue(tina), 60, "a nudge in tina's queue")
+        nudge = queue.list_queue(tina)[0]
         assert (nudge.learner_id, nudge.course_id) == ("4242", course)
         assert any(rule.startswith("unanswered_post") for rule in nudge.rules), nudge
         assert nudge.items[0].thread_id == thread["id"]
-        assert queue.list_queue("rex") == []
+        assert queue.list_queue(rex) == []
         assert queue.list_queue(env["FACILITATION_DEFAULT_TUTOR"]) == []
+        # The operator's check: all delivered, Kafka reachable, the live path on.
+        out = io.StringIO()
+        call_command("facilitation_status", "--json", stdout=out)
+        report = json.loads(out.getvalue())
+        assert (report["depth"], report["stuck"], report["kafka_reachable"],
+                report["topic_exists"], report["tracking_backend_active"]) == (
+            0, False, True, True, True)
+        assert report["delivered_total"] >= 1 and report["last_delivery_age_s"] < 120
     finally:
         worker.stop()
