@@ -27,7 +27,7 @@ from tests.integration.test_worker_pipeline import wait_for
 from tests.support import lms_django
 from tests.support.worker_process import FACILITATION, WorkerProcess, worker_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.lms]
 
 
 def quick_pack(tmp: Path) -> Path:

@@ -26,7 +26,7 @@ from facilitation_rules.event_codec import loads
 from facilitation_rules.events import Actor, PostCreated
 from facilitation_xblocks.outbox.emitter import file_emitter
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.lms]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSERVICES = [sys.executable, str(ROOT / "scripts" / "devservices.py")]

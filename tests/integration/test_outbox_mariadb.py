@@ -13,7 +13,7 @@ from tests.support import lms_django
 from tests.support.outbox_suite import *  # noqa: F403 - the shared suite runs here
 from tests.support.outbox_suite import Stores, post
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.lms]
 
 
 @pytest.fixture

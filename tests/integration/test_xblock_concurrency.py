@@ -23,7 +23,7 @@ from facilitation_xblocks.outbox.emitter import EventEmitter
 from tests.support import lms_django
 from tests.unit.xblock_harness import call, make_block
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.lms]
 WRITERS = 50
 
 

@@ -34,12 +34,13 @@ def mariadb() -> bool:
 
 
 def clear(using: str) -> None:
-    """Empty the plugin's tables (not the shards) of ``using`` between tests."""
+    """Empty the plugin's tables of ``using`` between tests (the shards: reset)."""
     from facilitation_xblocks.plugin import models
 
     for model in (models.OutboxEvent, models.Post, models.ForumThread, models.RetiredLearner):
         model.objects.using(using).all().delete()
-    models.OutboxShard.objects.using(using).update(owner="", lease_until=0.0)
+    models.OutboxShard.objects.using(using).update(owner="", lease_until=0.0, delivered_at=0.0,
+                                                   delivered_total=0)
 
 
 def _create_mariadb_database(default: dict[str, Any]) -> None:

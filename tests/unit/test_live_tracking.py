@@ -31,6 +31,8 @@ from facilitation_rules.tracking_fields import TrackingLogError
 from facilitation_rules.tracking_log import parse_line
 from tests.support import lms_django
 
+pytestmark = pytest.mark.lms
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tracking_logs"
 FACILITATION = str(Path(sys.executable).with_name("facilitation"))
 REQUEST_FIELDS = ("username", "session", "ip", "agent", "host", "referer", "accept_language",

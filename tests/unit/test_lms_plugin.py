@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from edx_django_utils.plugins import get_plugin_apps
 
 from facilitation_xblocks.plugin.settings import BACKEND_ENGINE, DEFAULTS, plugin_settings
 from facilitation_xblocks.plugin.wiring import mirror_xblock_settings
 from tests.support import lms_django
+
+pytestmark = pytest.mark.lms
 
 APP = "facilitation_xblocks.plugin.apps.FacilitationPluginConfig"
 

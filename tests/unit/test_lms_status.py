@@ -15,6 +15,8 @@ from facilitation_xblocks.outbox.rows import PendingRow
 from tests.support import lms_django
 from tests.support.outbox_suite import post
 
+pytestmark = pytest.mark.lms
+
 
 @pytest.fixture
 def lms() -> Iterator[dict[str, Any]]:

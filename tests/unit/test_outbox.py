@@ -18,6 +18,8 @@ from tests.support import lms_django
 from tests.support.outbox_suite import *  # noqa: F403 - the shared suite runs here
 from tests.support.outbox_suite import Stores, post
 
+pytestmark = pytest.mark.lms
+
 
 @pytest.fixture(params=["sqlite-file", "database-sqlite"])
 def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:

@@ -14,6 +14,8 @@ from facilitation_xblocks.blocks.discussion import DiscussionXBlock
 from facilitation_xblocks.blocks.validation import MAX_BODY_CHARS
 from tests.unit.xblock_harness import COURSE_ID, call, emitter, kvs, make_block, store, stored
 
+pytestmark = pytest.mark.lms
+
 __all__ = ["emitter", "kvs", "store"]  # the harness's fixtures
 
 

@@ -6,7 +6,11 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import facilitation_xblocks
+
+pytestmark = pytest.mark.lms
 
 PACKAGE = Path(facilitation_xblocks.__file__).parent
 CATALOG = PACKAGE / "conf" / "locale" / "en" / "LC_MESSAGES" / "django.po"

@@ -23,6 +23,8 @@ from tests.unit.xblock_harness import (
     stored,
 )
 
+pytestmark = pytest.mark.lms
+
 __all__ = ["emitter", "kvs", "store"]  # the harness's fixtures
 
 

@@ -19,6 +19,8 @@ from facilitation_xblocks.outbox.emitter import EventEmitter
 from tests.support import lms_django
 from tests.unit.xblock_harness import COURSE_ID, COURSE_USAGE, call, make_block
 
+pytestmark = pytest.mark.lms
+
 OLD_THREADS = [{
     "id": "old-t", "event_id": "old-e1", "author": {"id": "7", "name": "seven", "role": "learner"},
     "title": "From before", "body": "An old question", "question": True,
