@@ -53,6 +53,8 @@ def _create_mariadb_database(default: dict[str, Any]) -> None:
     name = default["NAME"]
     conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
     conn.close()
+    if os.environ.get("FACILITATION_TEST_MARIADB_DB"):
+        return  # a database shared by several processes: its creator drops it
 
     def drop() -> None:
         again = MySQLdb.connect(host=default["HOST"], port=int(default["PORT"]),

@@ -43,6 +43,8 @@ def producer_config(bootstrap: str, extra: Mapping[str, Any] | None) -> dict[str
         # One request in flight: a retried batch can never overtake the next one.
         "max_in_flight_requests_per_connection": 1,
         "linger_ms": 5,
+        # A chunk's records in few, large batches: per-batch wake-ups dominated the drain.
+        "batch_size": 256 * 1024,
         "max_block_ms": 10_000,  # send() waits this long for metadata, then we back off
         # A chunk ends within this: a database shard lease (60 s) outlives every chunk.
         "request_timeout_ms": 10_000,
@@ -65,7 +67,7 @@ class OutboxSender:
         producer_config_extra: Mapping[str, Any] | None = None,
         metrics: XBlockMetrics,
         housekeeping: Housekeeping | None = None,
-        chunk_size: int = 500,
+        chunk_size: int = 2000,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 5.0,
         idle_poll_s: float = 0.25,

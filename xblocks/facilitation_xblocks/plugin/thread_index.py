@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 class DatabaseThreadIndex(MutableMapping[str, str]):
     def __getitem__(self, post_id: str) -> str:
+        """A response's or comment's thread (a thread, not kept, is a miss: the translation
+        then names the post itself for a thread, as it always does)."""
         found = (ForumThread.objects.filter(post_id=post_id)
                  .values_list("thread_id", flat=True).first())
         if found is None:
@@ -28,6 +30,8 @@ class DatabaseThreadIndex(MutableMapping[str, str]):
         return found
 
     def __setitem__(self, post_id: str, thread_id: str) -> None:
+        if post_id == thread_id:
+            return  # a thread is its own thread: nothing to look up later
         try:
             with transaction.atomic():
                 ForumThread.objects.bulk_create(
