@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Start, stop and probe the local Apache Kafka (KRaft) broker, Redis and schema registry.
+"""Start, stop and probe the local Apache Kafka (KRaft) broker, Redis, schema registry and
+MariaDB.
 
-    devservices.py start [kafka|redis|registry|all]  start what is not running (all: kafka
-                                              and redis), wait until ready
-    devservices.py stop  [kafka|redis|registry|all]  stop what this folder's pid files name
+    devservices.py start [kafka|redis|registry|mariadb|all]  start what is not running (all:
+                                              kafka and redis), wait until ready
+    devservices.py stop  [kafka|redis|registry|mariadb|all]  stop what this folder's pid
+                                              files name
     devservices.py status                     one line per service
     devservices.py env                        shell exports for the running services
     devservices.py run [SERVICE...] -- CMD... start (default: kafka redis), run CMD, stop only
@@ -12,10 +14,13 @@
 Kafka comes from Maven Central jars (scripts/kafka/pom.xml) resolved into a cache folder and
 runs with `java -cp`; Redis is Debian's redis-server with AOF on; the schema registry (for the
 platform event bus's Avro) is Apicurio Registry's Quarkus build from Maven Central
-(scripts/schema-registry/pom.xml), in memory, run with `java -jar`. All bind to 127.0.0.1.
+(scripts/schema-registry/pom.xml), in memory, run with `java -jar`; MariaDB (the LMS
+database of the plugin app's tests) is Debian's mariadbd (devservices_mariadb.py). All bind
+to 127.0.0.1.
 State, pid files and logs live in the run folder (default: ./.run). When
-FACILITATION_KAFKA_BOOTSTRAP, FACILITATION_REDIS_URL or FACILITATION_SCHEMA_REGISTRY_URL is
-set, that service is external: nothing is started for it and it is used as given.
+FACILITATION_KAFKA_BOOTSTRAP, FACILITATION_REDIS_URL, FACILITATION_SCHEMA_REGISTRY_URL or
+FACILITATION_TEST_MARIADB is set, that service is external: nothing is started for it and it
+is used as given.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import devservices_mariadb
 from devservices_common import (
     CACHE_DIR,
     ROOT,
@@ -52,7 +58,7 @@ REDIS_PORT = int(os.environ.get("FACILITATION_DEV_REDIS_PORT", "36379"))
 KAFKA_HEAP = os.environ.get("FACILITATION_DEV_KAFKA_HEAP", "768m")
 POM = ROOT / "scripts" / "kafka" / "pom.xml"
 LOG4J = ROOT / "scripts" / "kafka" / "log4j2.properties"
-SERVICES = ("kafka", "redis", "registry")
+SERVICES = ("kafka", "redis", "registry", "mariadb")
 
 
 def kafka_version() -> str:
@@ -193,10 +199,24 @@ def start_redis() -> bool:
     return True
 
 
+def start_mariadb() -> bool:
+    if not needs_start("mariadb", devservices_mariadb.PORT):
+        return False
+    svc = Service("mariadb")
+    pid = devservices_mariadb.start(RUN_DIR, svc.log_dir, svc.pid_file, wait_ready)
+    log(f"mariadb: ready on 127.0.0.1:{devservices_mariadb.PORT} (pid {pid})")
+    return True
+
+
 def start(names: list[str]) -> list[str]:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     started = []
-    starters = {"kafka": start_kafka, "redis": start_redis, "registry": start_registry}
+    starters = {
+        "kafka": start_kafka,
+        "redis": start_redis,
+        "registry": start_registry,
+        "mariadb": start_mariadb,
+    }
     for name in names:
         if starters[name]():
             started.append(name)
@@ -207,9 +227,14 @@ def env_exports() -> dict[str, str]:
     exports = {
         "FACILITATION_KAFKA_BOOTSTRAP": external("kafka") or f"127.0.0.1:{KAFKA_PORT}",
         "FACILITATION_REDIS_URL": external("redis") or f"redis://127.0.0.1:{REDIS_PORT}/0",
+        devservices_mariadb.ENV_VAR: external("mariadb") or f"127.0.0.1:{devservices_mariadb.PORT}",
     }
     if external("registry") or Service("registry").pid():
         exports["FACILITATION_SCHEMA_REGISTRY_URL"] = registry_url()
+    if external("mariadb") or Service("mariadb").pid():
+        exports[devservices_mariadb.ENV_VAR] = (
+            external("mariadb") or f"127.0.0.1:{devservices_mariadb.PORT}"
+        )
     return exports
 
 

@@ -4,7 +4,7 @@ Everything the engine measures is declared here, once, with its help text, label
 histogram buckets; processes import :func:`get_metrics` (the process-wide default on
 prometheus-client's global registry) and tests build ``Metrics(CollectorRegistry())``.
 The XBlock outbox lives in the LMS and must not import this package: its metrics are in
-``facilitation_xblocks.metrics``. docs/metrics.md lists every name.
+``facilitation_xblocks.outbox.metrics``. docs/metrics.md lists every name.
 
 Label rules: never learner, post, thread or alert ids. Allowed labels have a bounded set
 of values: ``event_type`` (the contract registry), ``reason`` (a fixed vocabulary below),

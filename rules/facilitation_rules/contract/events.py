@@ -222,6 +222,23 @@ class ActivityRecorded(Event):
     object_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LearnerRetired(Event):
+    """The LMS retired the learner's account: forget them in this course.
+
+    Sent by the LMS plugin (its retirement signal receivers) once per course the learner
+    had anything in, keyed like the learner's own events, so it arrives after them. The
+    actor is the learner, without a username. Consumers drop what they keep about the
+    learner and redact what names or quotes them.
+    """
+
+    event_type: ClassVar[str] = f"{NAMESPACE}.learner.retired.v1"
+    subject_kind: ClassVar[str] = "L"
+    key_field: ClassVar[str] = "learner_id"
+
+    learner_id: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     PostCreated,
     PostVoted,
@@ -232,6 +249,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     EnrollmentActivated,
     EnrollmentDeactivated,
     ActivityRecorded,
+    LearnerRetired,
 )
 
 

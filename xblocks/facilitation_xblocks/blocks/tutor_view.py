@@ -27,10 +27,10 @@ from xblock.core import XBlock
 from xblock.fields import Scope, String
 
 from facilitation_rules.contract.events import Role
-from facilitation_xblocks.common import mark
-from facilitation_xblocks.identity import current_person
-from facilitation_xblocks.identity import usage_id as block_usage_id
-from facilitation_xblocks.rendering import dom_prefix, fragment
+from facilitation_xblocks.blocks.common import mark
+from facilitation_xblocks.blocks.identity import current_person
+from facilitation_xblocks.blocks.identity import usage_id as block_usage_id
+from facilitation_xblocks.blocks.rendering import dom_prefix, fragment
 
 ACTIONS = ("claim", "resolve", "snooze", "not-useful")
 _TIMEOUT_S = 5.0

@@ -2,8 +2,8 @@
 
 A learner writes a private reflection and may share it with peers (a community
 reflection); peers, tutors and staff comment on shared reflections. Each action is
-validated, stored, then announced: ``ReflectionSubmitted`` (submit and share) and
-``ReflectionCommented``.
+validated, stored with its event (``ReflectionSubmitted`` for submit and share,
+``ReflectionCommented``), then written to the tracking log.
 """
 
 from __future__ import annotations
@@ -22,12 +22,19 @@ from facilitation_rules.contract.events import (
     excerpt,
     word_count,
 )
-from facilitation_xblocks import reflection_store as store
-from facilitation_xblocks.common import FacilitationBlockMixin, mark
-from facilitation_xblocks.identity import Person, course_id, usage_id
-from facilitation_xblocks.publishing import announce, new_id
-from facilitation_xblocks.rendering import dom_prefix, fragment, resource
-from facilitation_xblocks.validation import MAX_BODY_CHARS, InputError, clean_text, flag, known_id
+from facilitation_xblocks.blocks import reflection_store as store
+from facilitation_xblocks.blocks.common import FacilitationBlockMixin, mark
+from facilitation_xblocks.blocks.identity import Person, course_id, usage_id
+from facilitation_xblocks.blocks.posts import Post, PostStore, StoreFull, store_for
+from facilitation_xblocks.blocks.publishing import new_id, publish
+from facilitation_xblocks.blocks.rendering import dom_prefix, fragment, resource
+from facilitation_xblocks.blocks.validation import (
+    MAX_BODY_CHARS,
+    InputError,
+    clean_text,
+    flag,
+    known_id,
+)
 
 
 @XBlock.needs("user")
@@ -59,6 +66,8 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
         scope=Scope.settings,
     )
     reflection = Dict(default={}, scope=Scope.user_state)
+    #: Shared reflections before the row store (still read, moved into rows on the next
+    #: write), and where no row store is installed.
     shared = Dict(default={}, scope=Scope.user_state_summary)
 
     editable_fields = ("display_name", "prompt", "due_date", "tutors")
@@ -95,13 +104,18 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
             state={"prefix": prefix, "strings": strings, **self._view()},
         )
 
+    def _store(self) -> PostStore:
+        return store_for(self, store.LEGACY)
+
     def _view(self) -> dict[str, Any]:
         viewer = str(self.scope_ids.user_id)
         mine = self.reflection or {}
+        posts = self._store().posts()
         return {
             "mine": {"text": mine.get("text", ""), "submitted_at": mine.get("submitted_at"),
-                     "shared": mine.get("id") in self.shared},
-            "community": store.public_view(self.shared, viewer, self.role_labels()),
+                     "shared": mine.get("id") in store.shared(posts)},
+            "community": store.public_view(posts, viewer, self.role_labels(),
+                                           self.retired_labels()),
             "closed": self._closed(),
         }
 
@@ -129,19 +143,12 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
             text = clean_text(data.get("text"), label=_("Your reflection"),
                               max_chars=MAX_BODY_CHARS, _=_)
             share = flag(data.get("share"), label=_("Share"), _=_)
-            reflection_id = self.reflection.get("id") or new_id()
-            share = share or reflection_id in self.shared
-            now = self.now()
-            mine = store.mine(reflection_id, text, self.stamp(now), new_id())
-            shared = self._shared_with(reflection_id, person, text, now) if share else None
         except InputError as err:
             return self.refused(err)
-        self.reflection = mine
-        if shared is not None:
-            self.shared = shared
-        self.save()
-        self._announce_submitted(person, mine, now, shared=share)
-        return {"ok": True, "reflection_id": reflection_id, **self._view()}
+        reflection_id = self.reflection.get("id") or new_id()
+        now = self.now()
+        mine = store.mine(reflection_id, text, self.stamp(now), new_id())
+        return self._submitted(person, mine, now, share=share)
 
     @XBlock.json_handler
     def share(self, data: Any, suffix: str = "") -> dict[str, Any]:
@@ -151,44 +158,66 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
             person = self._person_before_due()
             if not self.reflection.get("text"):
                 raise InputError(_("Save your reflection first, then share it."))
-            now = self.now()
-            mine = {**self.reflection, "event_id": new_id()}
-            shared = self._shared_with(mine["id"], person, mine["text"], now)
         except InputError as err:
             return self.refused(err)
+        mine = {**self.reflection, "event_id": new_id()}
+        return self._submitted(person, mine, self.now(), share=True)
+
+    def _submitted(self, person: Person, mine: dict[str, str], now: Any,
+                   *, share: bool) -> dict[str, Any]:
+        _ = self.gettext()
+        posts = self._store().posts()
+        already = store.shared(posts).get(mine["id"])
+        share = share or already is not None
+        post = None
+        if share:
+            post = Post(post_id=mine["id"], kind="reflection", thread_id=mine["id"],
+                        parent_id="", author=self._author(person), body=mine["text"],
+                        created=already.created if already else self.stamp(now),
+                        updated=self.stamp(now), event_id=mine["event_id"])
+        event = ReflectionSubmitted(
+            event_id=mine["event_id"], occurred_at=now, course_id=course_id(self),
+            actor=person.actor, reflection_id=mine["id"], prompt_id=usage_id(self),
+            word_count=word_count(mine["text"]), shared=share,
+            body_excerpt=excerpt(mine["text"]) if share else "",
+        )
         self.reflection = mine
-        self.shared = shared
-        self.save()
-        self._announce_submitted(person, mine, now, shared=True)
+        self.save()  # the learner's own text first: the event below announces it
+        try:
+            self._store().add(post, event)
+        except StoreFull:
+            return self.refused(InputError(_("No more reflections can be shared here.")))
+        publish(self, event)
         return {"ok": True, "reflection_id": mine["id"], **self._view()}
 
     @XBlock.json_handler
     def comment(self, data: Any, suffix: str = "") -> dict[str, Any]:
         _ = self.gettext()
         data = data if isinstance(data, dict) else {}
+        shared = store.shared(self._store().posts())
         try:
             person = self.acting_person()
-            reflection_id = known_id(data.get("reflection_id"), self.shared,
+            reflection_id = known_id(data.get("reflection_id"), shared,
                                      label=_("The shared reflection"), _=_)
             body = clean_text(data.get("body"), label=_("Your comment"),
                               max_chars=MAX_BODY_CHARS, _=_)
-            now, comment_id, event_id = self.now(), new_id(), new_id()
-            comment = {"id": comment_id, "event_id": event_id, "author": self._author(person),
-                       "body": body, "created": self.stamp(now)}
-            try:
-                shared = store.with_comment(self.shared, reflection_id, comment)
-            except store.StoreFull:
-                raise InputError(_("This reflection cannot take more comments.")) from None
         except InputError as err:
             return self.refused(err)
-        self.shared = shared
-        self.save()
-        announce(self, ReflectionCommented(
+        now, comment_id, event_id = self.now(), new_id(), new_id()
+        comment = Post(post_id=comment_id, kind="reflection_comment", thread_id=reflection_id,
+                       parent_id=reflection_id, author=self._author(person), body=body,
+                       created=self.stamp(now), event_id=event_id)
+        event = ReflectionCommented(
             event_id=event_id, occurred_at=now, course_id=course_id(self), actor=person.actor,
             reflection_id=reflection_id, prompt_id=usage_id(self), comment_id=comment_id,
-            reflection_author_id=shared[reflection_id]["author"]["id"],
+            reflection_author_id=shared[reflection_id].author.get("id", ""),
             word_count=word_count(body), body_excerpt=excerpt(body),
-        ))
+        )
+        try:
+            self._store().add(comment, event)
+        except StoreFull:
+            return self.refused(InputError(_("This reflection cannot take more comments.")))
+        publish(self, event)
         return {"ok": True, "post_id": comment_id, **self._view()}
 
     def _person_before_due(self) -> Person:
@@ -203,23 +232,6 @@ class ReflectionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
     def _author(person: Person) -> dict[str, str]:
         return {"id": person.actor.user_id, "name": person.display_name,
                 "role": person.actor.role.value}
-
-    def _shared_with(self, reflection_id: str, person: Person, text: str, now: Any) -> Any:
-        _ = self.gettext()
-        try:
-            return store.with_shared(self.shared, reflection_id, self._author(person), text,
-                                     self.stamp(now))
-        except store.StoreFull:
-            raise InputError(_("No more reflections can be shared here.")) from None
-
-    def _announce_submitted(self, person: Person, mine: dict[str, str], now: Any,
-                            *, shared: bool) -> None:
-        announce(self, ReflectionSubmitted(
-            event_id=mine["event_id"], occurred_at=now, course_id=course_id(self),
-            actor=person.actor, reflection_id=mine["id"], prompt_id=usage_id(self),
-            word_count=word_count(mine["text"]), shared=shared,
-            body_excerpt=excerpt(mine["text"]) if shared else "",
-        ))
 
     @staticmethod
     def workbench_scenarios() -> list[tuple[str, str]]:

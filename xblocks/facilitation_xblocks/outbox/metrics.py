@@ -1,7 +1,8 @@
-"""Metrics of the LMS-side producer: outbox depth and age, deliveries, failures.
+"""Metrics of the LMS side: outbox depth and age, deliveries, failures, the live path.
 
-prometheus_client is optional on the LMS (it is not in the ``[lms]`` extra): without it
-every metric is a no-op and ``EventEmitter.stats()`` still reports the plain numbers.
+prometheus_client is optional on the LMS: without it every metric is a no-op and
+``EventEmitter.stats()`` still reports the plain numbers. With the database outbox every
+process's sender reports the depth and age of the one shared outbox (take the max).
 Labels never carry learner, post or thread ids.
 """
 
@@ -45,6 +46,7 @@ class XBlockMetrics:
             self.append_seconds: Any = noop
             self.delivered: Any = noop
             self.delivery_failures: Any = noop
+            self.tracking_rejected: Any = noop
             return
         reg = registry if registry is not None else _prom.REGISTRY
         self.outbox_depth = _prom.Gauge(
@@ -87,6 +89,13 @@ class XBlockMetrics:
         self.delivery_failures = _prom.Counter(
             "facilitation_xblock_delivery_failures_total",
             "Failed delivery attempts; the events stay in the outbox and are retried.",
+            ["reason"],
+            registry=reg,
+        )
+        self.tracking_rejected = _prom.Counter(
+            "facilitation_xblock_tracking_rejected_total",
+            "LMS tracking events of a known type the live path could not translate "
+            "(a malformed record; logged).",
             ["reason"],
             registry=reg,
         )

@@ -1,7 +1,9 @@
-"""A durable local outbox: events wait here, on disk, until Kafka acknowledged them.
+"""The outbox in a local SQLite file: the zero-setup store (the workbench, tests, an LMS
+without the plugin app). The LMS's own database (``facilitation_xblocks.plugin``) is the
+store a multi-pod LMS keeps.
 
-The learner's request writes one row and returns; a delivery thread (see ``emitter``)
-reads rows in order and deletes them only after the broker acknowledged them. SQLite in
+The learner's request writes one row and returns; a sender thread (see ``sender``) reads
+rows in order and deletes them only after the broker acknowledged them. SQLite in
 WAL mode with ``synchronous=FULL``: a committed row survives a crash or a power cut, and
 appends from request threads do not block on the delivery thread's reads.
 
@@ -17,9 +19,10 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+
+from facilitation_xblocks.outbox.rows import Deliver, OutboxRow, PendingRow
 
 # Delivery and housekeeping are off the request path: they may wait for the lock longer.
 _SLOW_BUSY_TIMEOUT_S = 5.0
@@ -47,22 +50,14 @@ _INSERT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    seq: int
-    topic: str
-    key: bytes
-    value: bytes
-    event_id: str
-    event_type: str
-    enqueued_at: float
-
-
-class Outbox:
+class SqliteFileOutbox:
     """Rows in insertion order (``seq``); each thread gets its own SQLite connection."""
+
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 0.08) -> None:
         self.path = Path(path)
+        self.name = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Appends run on the learner's request: a writer waits at most this long for the lock.
         self._busy_timeout_s = busy_timeout_s
@@ -97,38 +92,38 @@ class Outbox:
             self._local.busy_ms = busy_ms
         return conn
 
-    def append(
-        self, *, topic: str, key: bytes, value: bytes, event_id: str, event_type: str
-    ) -> None:
-        """Store one event durably (fsynced before this returns) or raise ``sqlite3.Error``.
-
-        Waits at most ``busy_timeout_s`` for other writers (``OutboxBusy`` then).
-        """
+    def append(self, rows: Sequence[PendingRow]) -> None:
+        """Store rows durably (fsynced before this returns, one transaction) or raise
+        ``sqlite3.Error``; waits at most ``busy_timeout_s`` for other writers."""
         started = time.monotonic()
         if not self._write_lock.acquire(timeout=self._busy_timeout_s):
             raise OutboxBusy("outbox busy in this process")
         try:
             left = max(0.001, self._busy_timeout_s - (time.monotonic() - started))
-            self._conn(left).execute(_INSERT, (topic, key, value, event_id, event_type,
-                                               time.time()))
-        finally:
-            self._write_lock.release()
-
-    def append_many(self, rows: list[dict[str, Any]]) -> None:
-        """Store rows in one transaction, waiting as long as needed (off the request path)."""
-        now = time.time()
-        with self._write_lock:
-            conn = self._conn()
+            conn = self._conn(left)
+            values = [(r.topic, r.key, r.value, r.event_id, r.event_type, time.time())
+                      for r in rows]
+            if len(values) == 1:
+                conn.execute(_INSERT, values[0])
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(_INSERT, [
-                    (r["topic"], r["key"], r["value"], r["event_id"], r["event_type"], now)
-                    for r in rows
-                ])
+                conn.executemany(_INSERT, values)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        finally:
+            self._write_lock.release()
+
+    def drain(self, limit: int, deliver: Deliver) -> int:
+        """One process delivers (the holder of the file lock), oldest rows first."""
+        if not self.try_lead():
+            return 0
+        rows = self.peek(limit)
+        if rows:
+            self.delete(deliver(rows))
+        return len(rows)
 
     def peek(self, limit: int) -> list[OutboxRow]:
         """The oldest ``limit`` rows, oldest first; at most ``limit`` rows are in memory."""
@@ -177,6 +172,9 @@ class Outbox:
             return False
         self._lock_file = fd
         return True
+
+    def sender_exit(self) -> None:
+        return None  # close() closes every thread's connection
 
     def close(self) -> None:
         self._closed = True

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facilitation_rules.contract.codec import format_time
-from facilitation_xblocks.identity import Person, current_person
-from facilitation_xblocks.validation import InputError
+from facilitation_xblocks.blocks.identity import Person, current_person
+from facilitation_xblocks.blocks.validation import InputError
 
 
 def mark(text: str) -> str:
@@ -48,6 +48,12 @@ class FacilitationBlockMixin:
     def role_labels(self) -> dict[str, str]:
         _ = self.gettext()
         return {"learner": "", "staff": _("Staff"), "tutor": _("Tutor")}
+
+    def retired_labels(self) -> dict[str, str]:
+        """What a post of a retired learner shows instead of their name and text."""
+        _ = self.gettext()
+        return {"name": _("Former learner"),
+                "body": _("This post was removed with its author's account.")}
 
     @staticmethod
     def refused(err: InputError) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Discussion XBlock: a course team's prompt, learners' threads, responses and comments.
 
-The block validates, stores (one field, one assignment), then announces each post as a
-``PostCreated`` contract event (tracking log + Kafka). Staff and tutor posts carry their
-role, shown as a badge. Storage choice: docs/decisions/0001-xblock-storage.md.
+The block validates, stores the post and its ``PostCreated`` contract event together (one
+row each in the LMS database, see ``posts``), then writes the event to the tracking log.
+Staff and tutor posts carry their role, shown as a badge. Storage choice:
+docs/decisions/0001-xblock-storage.md.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from xblock.core import XBlock
 from xblock.fields import List, Scope, String
 from xblock.utils.studio_editable import StudioEditableXBlockMixin
 
-from facilitation_rules.contract.events import PostCreated, excerpt, word_count
-from facilitation_xblocks import discussion_store as store
-from facilitation_xblocks.common import FacilitationBlockMixin, mark
-from facilitation_xblocks.identity import course_id, usage_id
-from facilitation_xblocks.publishing import announce, new_id
-from facilitation_xblocks.rendering import dom_prefix, fragment, resource
-from facilitation_xblocks.validation import (
+from facilitation_rules.contract.events import PostCreated, PostKind, excerpt, word_count
+from facilitation_xblocks.blocks import discussion_store as store
+from facilitation_xblocks.blocks.common import FacilitationBlockMixin, mark
+from facilitation_xblocks.blocks.identity import course_id, usage_id
+from facilitation_xblocks.blocks.posts import Post, PostStore, StoreFull, store_for
+from facilitation_xblocks.blocks.publishing import new_id, publish
+from facilitation_xblocks.blocks.rendering import dom_prefix, fragment, resource
+from facilitation_xblocks.blocks.validation import (
     MAX_BODY_CHARS,
     MAX_TITLE_CHARS,
     InputError,
@@ -50,6 +52,8 @@ class DiscussionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
         default=[],
         scope=Scope.settings,
     )
+    #: Posts before the row store (still read, moved into rows on the next write), and
+    #: where no row store is installed.
     threads = List(default=[], scope=Scope.user_state_summary)
 
     editable_fields = ("display_name", "prompt", "tutors")
@@ -81,8 +85,12 @@ class DiscussionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
             state={"prefix": prefix, "strings": strings, "threads": self._view()},
         )
 
-    def _view(self) -> list[dict[str, Any]]:
-        return store.public_view(self.threads, self.role_labels())
+    def _store(self) -> PostStore:
+        return store_for(self, store.LEGACY)
+
+    def _view(self, posts: list[Post] | None = None) -> list[dict[str, Any]]:
+        posts = self._store().posts() if posts is None else posts
+        return store.public_view(posts, self.role_labels(), self.retired_labels())
 
     @XBlock.json_handler
     def refresh(self, data: Any, suffix: str = "") -> dict[str, Any]:
@@ -99,74 +107,70 @@ class DiscussionXBlock(FacilitationBlockMixin, StudioEditableXBlockMixin, XBlock
             body = clean_text(data.get("body"), label=_("Your post"),
                               max_chars=MAX_BODY_CHARS, _=_)
             question = flag(data.get("question"), label=_("Question"), _=_)
-            now, post_id = self.now(), new_id()
-            post = self._new_post(person, post_id, body, now, title=title, question=question)
-            threads = self._guard(lambda: store.with_thread(self.threads, post))
         except InputError as err:
             return self.refused(err)
-        self.threads = threads  # the one mutation; saved whole, before anyone is told
-        self.save()
-        announce(self, PostCreated(
+        now, post_id = self.now(), new_id()
+        post = self._new_post(person, post_id, "thread", post_id, "", body, now, title=title,
+                              question=question)
+        event = PostCreated(
             event_id=post.event_id, occurred_at=now, course_id=course_id(self),
             actor=person.actor, post_id=post_id, thread_id=post_id, post_kind="thread",
             thread_type="question" if question else "discussion", title=excerpt(title),
             body_excerpt=excerpt(body), word_count=word_count(body),
-        ))
-        return {"ok": True, "post_id": post_id, "threads": self._view()}
+        )
+        return self._keep(post, event)
 
     @XBlock.json_handler
     def post_reply(self, data: Any, suffix: str = "") -> dict[str, Any]:
         """A response to a thread, or (with ``response_id``) a comment on a response."""
         _ = self.gettext()
         data = data if isinstance(data, dict) else {}
+        posts = self._store().posts()
         try:
             person = self.acting_person()
-            thread_id = known_id(data.get("thread_id"), {t["id"] for t in self.threads},
-                                 label=_("The thread"), _=_)
-            thread = store.find_thread(self.threads, thread_id)
+            threads = {t.post_id: t for t in store.threads(posts)}
+            thread_id = known_id(data.get("thread_id"), threads, label=_("The thread"), _=_)
             response_id = data.get("response_id")
             if response_id is not None:
-                response_id = known_id(response_id, {r["id"] for r in thread["responses"]},
-                                       label=_("The reply"), _=_)
+                known = {r.post_id for r in store.responses(posts, thread_id)}
+                response_id = known_id(response_id, known, label=_("The reply"), _=_)
             body = clean_text(data.get("body"), label=_("Your reply"),
                               max_chars=MAX_BODY_CHARS, _=_)
-            now, post_id = self.now(), new_id()
-            post = self._new_post(person, post_id, body, now)
-            if response_id is None:
-                threads = self._guard(lambda: store.with_response(self.threads, thread_id, post))
-            else:
-                threads = self._guard(
-                    lambda: store.with_comment(self.threads, thread_id, response_id, post))
         except InputError as err:
             return self.refused(err)
-        self.threads = threads
-        self.save()
-        announce(self, PostCreated(
+        now, post_id = self.now(), new_id()
+        kind: PostKind = "comment" if response_id else "response"
+        post = self._new_post(person, post_id, kind, thread_id, response_id or thread_id, body,
+                              now)
+        event = PostCreated(
             event_id=post.event_id, occurred_at=now, course_id=course_id(self),
             actor=person.actor, post_id=post_id, thread_id=thread_id,
-            parent_post_id=response_id or thread_id,
-            post_kind="comment" if response_id else "response",
-            thread_type="question" if thread["question"] else "discussion",
+            parent_post_id=response_id or thread_id, post_kind=kind,
+            thread_type="question" if threads[thread_id].question else "discussion",
             body_excerpt=excerpt(body), word_count=word_count(body),
-        ))
-        return {"ok": True, "post_id": post_id, "threads": self._view()}
+        )
+        return self._keep(post, event)
 
-    def _new_post(self, person: Any, post_id: str, body: str, now: Any, **extra: Any) -> Any:
+    def _new_post(self, person: Any, post_id: str, kind: Any, thread_id: str, parent_id: str,
+                  body: str, now: Any, **extra: Any) -> Post:
         author = {"id": person.actor.user_id, "name": person.display_name,
                   "role": person.actor.role.value}
         # The event id is fixed here, stored with the post, and reused on every redelivery.
-        return store.NewPost(post_id=post_id, event_id=new_id(), author=author, body=body,
-                             created=self.stamp(now), **extra)
+        return Post(post_id=post_id, kind=kind, thread_id=thread_id, parent_id=parent_id,
+                    author=author, body=body, created=self.stamp(now), event_id=new_id(),
+                    **extra)
 
-    def _guard(self, build: Any) -> store.Threads:
+    def _keep(self, post: Post, event: PostCreated) -> dict[str, Any]:
+        """Store the post with its event, then tell the tracking log; or refuse."""
         _ = self.gettext()
         try:
-            threads: store.Threads = build()
-        except store.StoreFull:
+            self._store().add(post, event)
+        except StoreFull:
             message = _("This discussion is full ({limit} posts); ask the course team to "
-                        "open a new one.").format(limit=store.MAX_POSTS_PER_BLOCK)
-            raise InputError(message) from None
-        return threads
+                        "open a new one.").format(limit=store.MAX_POSTS_PER_FIELD)
+            return self.refused(InputError(message))
+        publish(self, event)
+        return {"ok": True, "post_id": post.post_id, "threads": self._view()}
 
     @staticmethod
     def workbench_scenarios() -> list[tuple[str, str]]:
