@@ -10,6 +10,14 @@ SERVICES := $(PY) scripts/devservices.py
 COMPILED := build/compiled
 SOURCES := $(shell find rules stream_processors -name '*.py') setup.py pyproject.toml
 PYTEST_ARGS ?=
+# Tutor's own environment, a second venv: tutor 22 needs click>=8.4 while faust-streaming
+# pins click<8.4. It holds Tutor from PyPI, the plugin (tutor-plugin/, editable), the
+# package's core (the plugin validates rosters and rule packs with it) and check-jsonschema
+# (its wheel ships the Compose Specification schema the tests validate against).
+TUTOR_VENV := .venv-tutor
+TUTOR_STAMP := $(TUTOR_VENV)/.installed
+TUTOR_VERSION := 22.0.3
+CHECK_JSONSCHEMA_VERSION := 0.39.0
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -23,6 +31,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv/ with the package and all extras (cached)
 	@scripts/install-system-deps.sh
 
+$(TUTOR_STAMP): tutor-plugin/pyproject.toml pyproject.toml
+	@test -x $(TUTOR_VENV)/bin/python || python3 -m venv $(TUTOR_VENV)
+	$(TUTOR_VENV)/bin/python -m pip install -q --upgrade pip
+	$(TUTOR_VENV)/bin/python -m pip install -q 'tutor==$(TUTOR_VERSION)' \
+		'check-jsonschema==$(CHECK_JSONSCHEMA_VERSION)' types-PyYAML -e ./tutor-plugin -e .
+	@touch $@
+
+tutor-venv: $(TUTOR_STAMP) ## create .venv-tutor/: Tutor $(TUTOR_VERSION) with the plugin (cached)
+
 services-up: install ## start local Kafka (KRaft) and Redis; idempotent
 	$(SERVICES) start
 
@@ -32,9 +49,10 @@ services-down: ## stop the local Kafka and Redis this folder started
 status: ## show whether local Kafka and Redis run
 	@$(SERVICES) status
 
-check: install ## ruff, mypy over the three packages, import-linter contracts
-	$(VENV)/bin/ruff check rules stream_processors xblocks tests scripts dashboards
+check: install tutor-venv ## ruff, mypy over the three packages and the Tutor plugin, import-linter contracts
+	$(VENV)/bin/ruff check rules stream_processors xblocks tests scripts dashboards tutor-plugin
 	$(VENV)/bin/mypy
+	$(TUTOR_VENV)/bin/mypy --config-file tutor-plugin/pyproject.toml tutor-plugin/tutorfacilitation
 	$(VENV)/bin/lint-imports
 
 test: install compiled ## everything: checks, unit, contract, integration (real Kafka, Redis, schema registry), e2e; unit and contract again on the compiled build
@@ -42,9 +60,10 @@ test: install compiled ## everything: checks, unit, contract, integration (real 
 
 _test-inner:
 	$(MAKE) --no-print-directory check
-	$(MAKE) --no-print-directory helm-check promtool-check
-	# The chart tests already ran in helm-check.
-	FACILITATION_COMPILED_BUILD=$(COMPILED) $(PY) -m pytest -ra --ignore=tests/unit/test_helm_chart.py $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory helm-check promtool-check tutor-check
+	# The chart tests and the Tutor plugin tests already ran in helm-check and tutor-check.
+	FACILITATION_COMPILED_BUILD=$(COMPILED) $(PY) -m pytest -ra --ignore=tests/unit/test_helm_chart.py \
+		--ignore=tests/tutor_plugin $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-compiled
 
 test-compiled: compiled ## unit and contract tests on the mypyc-compiled build (no services)
@@ -67,6 +86,9 @@ helm-check: install ## helm lint, helm template (default + ci/ values) checked o
 	scripts/helm-check.sh
 	$(PY) -m pytest -q tests/unit/test_helm_chart.py
 
+tutor-check: install tutor-venv ## Tutor plugin: `tutor config save` in a temporary root; compose schema, kustomize + kubeconform, LMS settings, jobs
+	$(SERVICES) run -- $(PY) -m pytest -q tests/tutor_plugin $(PYTEST_ARGS)
+
 promtool-check: install ## promtool: check the alerting rules and run their unit tests
 	promtool check rules dashboards/prometheus/alerts.yaml
 	cd dashboards/prometheus && promtool test rules alerts_test.yaml
@@ -83,4 +105,4 @@ bench: install compiled ## print benchmark figures next to same-run baselines
 clean: services-down ## stop services and remove local state (keeps caches)
 	rm -rf .run
 
-.PHONY: help install services-up services-down status check test _test-inner test-unit test-compiled compiled helm-check promtool-check dashboards demo bench clean
+.PHONY: help install tutor-venv tutor-check services-up services-down status check test _test-inner test-unit test-compiled compiled helm-check promtool-check dashboards demo bench clean
