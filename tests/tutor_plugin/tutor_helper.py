@@ -56,7 +56,10 @@ def sweep(plan: str) -> None:
 
 
 def job(root: str, name: str, *args: str) -> None:
-    _ready(root)
+    hooks.Actions.CORE_READY.do()
+    # Loaded without the PLUGINS_LOADED action, whose handler wraps `do` callbacks to run
+    # the scripts: here they only return them.
+    plugins.load("facilitation")
     commands = {command.name: command for command in hooks.Filters.CLI_DO_COMMANDS.iterate()}
     tasks = list(commands[name].main(list(args), standalone_mode=False))
     config = tutor_config.load_full(root)
