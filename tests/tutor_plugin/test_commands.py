@@ -5,6 +5,7 @@ no Docker engine here)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -93,6 +94,21 @@ def _run_job(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     return subprocess.run(
         ["sh", "-e", "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
+
+
+@pytest.mark.integration
+def test_init_creates_the_topics_and_migrates_the_plugin_app(
+    root: Path, kafka_bootstrap: str, unique: str
+) -> None:
+    tasks = json.loads(helper("settings"))["init"]
+    assert [service for service, _ in tasks] == ["facilitation", "lms"]
+    assert "./manage.py lms migrate facilitation" in tasks[1][1]  # no LMS here to run it
+    env = _job_env(root, FACILITATION_KAFKA_BOOTSTRAP=kafka_bootstrap,
+                   FACILITATION_APP_ID=f"init-{unique}")
+    for _ in range(2):  # `tutor local do init` may run again at every launch
+        result = _run_job(tasks[0][1], env)
+        assert result.returncode == 0, result.stderr
+        assert f"init-{unique}-subject-updates" in result.stdout
 
 
 @pytest.mark.integration

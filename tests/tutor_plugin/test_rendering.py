@@ -44,6 +44,7 @@ KUBE_VERSION = "1.30.0"
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.prod.yml", "docker-compose.jobs.yml")
 EXTERNAL_KAFKA = "kafka-1.example.org:9093,kafka-2.example.org:9093"
 ENGINE = ("facilitation-worker", "facilitation-api")
+VARIANTS = ["root", "external", "lms_only"]
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,17 @@ def external(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "FACILITATION_KAFKA_SASL_PASSWORD": "sasl-secret",
     }
     return sweep(root, {"external": values}, tmp_path_factory.mktemp("variants"))["external"]
+
+
+@pytest.fixture(scope="module")
+def lms_only(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The LMS side only, for an engine deployed with the Helm chart."""
+    values = {
+        "FACILITATION_RUN_ENGINE": False,
+        "FACILITATION_KAFKA_BOOTSTRAP": EXTERNAL_KAFKA,
+        "FACILITATION_TUTOR_API_URL": "http://facilitation-api.facilitation.svc",
+    }
+    return sweep(root, {"lms_only": values}, tmp_path_factory.mktemp("variants"))["lms_only"]
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +100,7 @@ def _services(root: Path) -> dict[str, Any]:
     return merged
 
 
-@pytest.mark.parametrize("variant", ["root", "external"])
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("name", COMPOSE_FILES)
 def test_compose_files_follow_the_compose_specification(
     variant: str, name: str, compose_schema: jsonschema.Draft202012Validator,
@@ -111,7 +123,7 @@ def test_the_schema_check_catches_a_wrong_compose_file(
     assert len(errors) == 3  # the two, and the api service failing as a whole
 
 
-@pytest.mark.parametrize("variant", ["root", "external"])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_local_services_reference_what_exists(variant: str, request: pytest.FixtureRequest) -> None:
     root = request.getfixturevalue(variant)
     services = _services(root)
@@ -127,10 +139,13 @@ def test_local_services_reference_what_exists(variant: str, request: pytest.Fixt
                 assert (local / source).exists(), f"{name}: volume {source}"
     runs_kafka = variant == "root"
     assert ("facilitation-kafka" in services) is runs_kafka
-    assert set(ENGINE) <= set(services) and "facilitation-job" in services
-    worker_needs = set(services["facilitation-worker"]["depends_on"])
-    kafka = {"facilitation-kafka"} if runs_kafka else set()
-    assert worker_needs == {"permissions", "redis"} | kafka
+    assert "facilitation-job" in services
+    if variant == "lms_only":
+        assert not set(ENGINE) & set(services)
+    else:
+        worker_needs = set(services["facilitation-worker"]["depends_on"])
+        kafka = {"facilitation-kafka"} if runs_kafka else set()
+        assert worker_needs == {"permissions", "redis"} | kafka
     assert services["facilitation-job"]["entrypoint"] == []
     assert "../../data/lms:/openedx/lms-data:ro" in services["facilitation-job"]["volumes"]
 
@@ -207,7 +222,7 @@ def _named(manifests: list[dict[str, Any]], kind: str, prefix: str) -> dict[str,
     return found[0]
 
 
-@pytest.mark.parametrize("variant", ["root", "external"])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_k8s_output_validates_with_kubeconform(
     variant: str, tools: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -216,7 +231,8 @@ def test_k8s_output_validates_with_kubeconform(
     summary = _kubeconform(tools, tmp_path / "k8s.yaml")
     assert f"{len(manifests)} resources found" in summary and "Invalid: 0" in summary
     kinds = {(m["kind"], m["metadata"]["name"]) for m in manifests}
-    assert {("Deployment", n) for n in ENGINE} <= kinds
+    engine = {("Deployment", n) for n in ENGINE} | {("Service", n) for n in ENGINE}
+    assert engine <= kinds if variant != "lms_only" else not engine & kinds
     assert (("Deployment", "facilitation-kafka") in kinds) is (variant == "root")
     assert (("PersistentVolumeClaim", "facilitation-kafka") in kinds) is (variant == "root")
 
@@ -282,6 +298,7 @@ def test_lms_and_cms_settings_configure_the_plugin_and_the_xblocks(
     assert as_settings.items() <= loaded["settings"].items()
     assert expected.items() <= loaded["xblock_settings"].items()
     outside = _platform_settings(external, variant, tmp_path / "external")["xblock_settings"]
+    assert outside["TUTOR_API_URL"] == "http://facilitation-api:8077"
     assert outside["KAFKA_BOOTSTRAP"] == EXTERNAL_KAFKA
     assert outside["PRODUCER_CONFIG"] == {
         "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
@@ -290,6 +307,13 @@ def test_lms_and_cms_settings_configure_the_plugin_and_the_xblocks(
     if not loaded["plugins_loaded"]:
         pytest.skip("edx-django-utils is not installed: plugin app discovery not exercised")
     assert "facilitation_xblocks.plugin.apps.FacilitationPluginConfig" in loaded["installed_apps"]
+
+
+def test_lms_only_points_the_lms_at_the_engine_elsewhere(lms_only: Path, tmp_path: Path) -> None:
+    xblocks = _platform_settings(lms_only, "lms", tmp_path)["xblock_settings"]
+    assert xblocks["TUTOR_API_URL"] == "http://facilitation-api.facilitation.svc"
+    assert xblocks["KAFKA_BOOTSTRAP"] == EXTERNAL_KAFKA
+    assert "facilitation-api:8077" not in read(lms_only, "apps/caddy/Caddyfile")
 
 
 def test_a_second_save_changes_nothing(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Runs inside .venv-tutor (Tutor's own environment), called by the tests as a subprocess:
 Tutor's Python API for what its CLI does not print.
 
-    python tutor_helper.py settings               the plugin's settings as JSON
+    python tutor_helper.py settings               the plugin's settings and init tasks (JSON)
     python tutor_helper.py schema                 path of the Compose Specification schema
     python tutor_helper.py sweep JSON             for each {ROOT: {KEY: VALUE}} item: set the
                                                   values in ROOT/config.yml and render ROOT/env
@@ -35,7 +35,8 @@ def settings() -> None:
     plugins.load("facilitation")
     defaults = dict(hooks.Filters.CONFIG_DEFAULTS.iterate_from_context(CONTEXT))
     unique = [key for key, _ in hooks.Filters.CONFIG_UNIQUE.iterate_from_context(CONTEXT)]
-    print(json.dumps({"defaults": defaults, "unique": unique}))
+    init = list(hooks.Filters.CLI_DO_INIT_TASKS.iterate_from_context(CONTEXT))
+    print(json.dumps({"defaults": defaults, "unique": unique, "init": init}))
 
 
 def schema() -> None:

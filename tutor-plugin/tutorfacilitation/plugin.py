@@ -73,8 +73,14 @@ hooks.Filters.CONFIG_DEFAULTS.add_items(
         # Used with FACILITATION_OUTBOX "sqlite": a file on the LMS's data volume.
         ("FACILITATION_OUTBOX_PATH", "/openedx/data/facilitation/outbox.sqlite3"),
         ("FACILITATION_LIVE_TRACKING", True),
+        # false: the LMS side only, for an engine deployed otherwise (the Helm chart): no
+        # worker, tutor API or page here; point FACILITATION_KAFKA_BOOTSTRAP and
+        # FACILITATION_TUTOR_API_URL at that engine.
+        ("FACILITATION_RUN_ENGINE", True),
         # The tutor page and API, behind Caddy on a host of its own.
         ("FACILITATION_HOST", "tutors.{{ LMS_HOST }}"),
+        # Where the LMS calls the tutor API (server to server).
+        ("FACILITATION_TUTOR_API_URL", "http://facilitation-api:8077"),
         (
             "FACILITATION_TUTOR_PAGE_URL",
             "{% if ENABLE_HTTPS %}https{% else %}http{% endif %}://{{ FACILITATION_HOST }}/",
