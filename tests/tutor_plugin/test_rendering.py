@@ -255,6 +255,7 @@ def test_k8s_engine_reads_a_configmap_and_a_secret(root: Path, tools: Path, tmp_
         volume = next(v for v in pod["volumes"] if v["name"] == "config")
         assert volume["configMap"]["name"] == files["metadata"]["name"]
         assert all("subPath" not in m for m in container["volumeMounts"])  # hot reload
+        assert pod["enableServiceLinks"] is False
     job = _named(manifests, "Job", "facilitation-job")
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == []
 
