@@ -113,8 +113,8 @@ def test_init_creates_the_topics_and_migrates_the_plugin_app(
 
 @pytest.mark.integration
 def test_sign_in_job_issues_a_working_token_per_roster_tutor(root: Path, redis_url: str) -> None:
-    from facilitation_stream.delivery.tutor_auth import TokenStore
     from facilitation_stream.delivery.queues import DEFAULT_PREFIX, connect
+    from facilitation_stream.delivery.tutor_auth import TokenStore
 
     tutor(root, "facilitation", "roster", "load", str(PACKS / "roster.example.yaml"))
     roster = root / "env" / "plugins" / "facilitation" / "apps" / "config" / "roster.yaml"
