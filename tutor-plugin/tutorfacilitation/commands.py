@@ -18,6 +18,7 @@ and `tutor local do facilitation-backfill` (tutorfacilitation.jobs).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,12 +41,17 @@ NEXT_STEPS = (
 )
 
 
+def _core_installed() -> bool:
+    # Only an absent package means "shape only": a moved module must fail loudly.
+    return importlib.util.find_spec("facilitation_rules") is not None
+
+
 def check_roster(data: Any) -> str:
     """The roster's summary line; ``click.ClickException`` naming each problem."""
-    try:
-        from facilitation_rules.roster import RosterError, parse_roster
-    except ImportError:
+    if not _core_installed():
         return _shape(data, "roster", ("course_id", "tutors")) + " (shape only)"
+    from facilitation_rules.routing.roster import RosterError, parse_roster
+
     try:
         roster = parse_roster(data)
     except RosterError as err:
@@ -55,10 +61,10 @@ def check_roster(data: Any) -> str:
 
 def check_pack(text: str) -> str:
     """The rule pack's summary line; ``click.ClickException`` with FILE:LINE:COL problems."""
-    try:
-        from facilitation_rules.packs import PackError, parse_pack
-    except ImportError:
+    if not _core_installed():
         return _shape(yaml.safe_load(text), "rule pack", ("name", "rules")) + " (shape only)"
+    from facilitation_rules.packs.loader import PackError, parse_pack
+
     try:
         pack = parse_pack(text)
     except PackError as err:
