@@ -33,6 +33,7 @@ from .tutor_env import (
     env_file,
     env_tree,
     helper,
+    helper_python,
     load_yaml,
     new_root,
     read,
@@ -174,6 +175,17 @@ def test_engine_settings_come_from_the_tutor_values(root: Path, external: Path) 
     assert "FACILITATION_KAFKA_SASL_PASSWORD" not in outside  # secrets file only
     outside_secrets = env_file(external, "plugins/facilitation/apps/env/engine-secrets.env")
     assert outside_secrets["FACILITATION_KAFKA_SASL_PASSWORD"] == "sasl-secret"
+
+
+def test_generated_kafka_cluster_ids_never_start_with_a_dash() -> None:
+    # One in 64 base64 ids starts with "-", which the broker's format command would read as
+    # an option; 2,000 tries show a missing guard with certainty near 1 - (63/64)**2000.
+    script = (
+        "from tutorfacilitation.plugin import kafka_cluster_id\n"
+        "ids = [kafka_cluster_id() for _ in range(2000)]\n"
+        "print(sum(i.startswith('-') for i in ids), len(set(ids)), {len(i) for i in ids})"
+    )
+    assert helper_python(script).split() == ["0", "2000", "{22}"]
 
 
 def test_images_and_the_proxy(root: Path) -> None:

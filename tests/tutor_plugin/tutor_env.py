@@ -47,6 +47,11 @@ def helper(*args: str) -> str:
     return _ok(_run([str(TUTOR_BIN / "python"), str(HELPER), *args]))
 
 
+def helper_python(code: str) -> str:
+    """Run ``code`` with Tutor's Python (the plugin importable), return its stdout."""
+    return _ok(_run([str(TUTOR_BIN / "python"), "-c", code]))
+
+
 def new_root(path: Path, *settings: str) -> Path:
     """A TUTOR_ROOT with the plugin enabled and `tutor config save --set ...` done."""
     tutor(path, "plugins", "enable", "facilitation")

@@ -100,9 +100,12 @@ hooks.Filters.CONFIG_DEFAULTS.add_items(
 )
 
 
-def _kafka_cluster_id() -> str:
-    """A KRaft cluster id: a UUID in URL-safe base64 without padding (22 characters)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def kafka_cluster_id() -> str:
+    """A KRaft cluster id: a UUID in URL-safe base64 without padding (22 characters), never
+    starting with "-" (as Kafka's own random ids: the image passes it on a command line)."""
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode()).startswith("-"):
+        pass
+    return cluster_id.rstrip("=")
 
 
 # Generated once by the first `tutor config save`, then kept in config.yml; rendered into
@@ -110,7 +113,7 @@ def _kafka_cluster_id() -> str:
 hooks.Filters.CONFIG_UNIQUE.add_items(
     [
         ("FACILITATION_TUTOR_SERVICE_TOKEN", "{{ 32|random_string }}"),
-        ("FACILITATION_KAFKA_CLUSTER_ID", _kafka_cluster_id()),
+        ("FACILITATION_KAFKA_CLUSTER_ID", kafka_cluster_id()),
     ]
 )
 
