@@ -141,7 +141,9 @@ def start_kafka() -> bool:
     java = ["java", "-cp", f"{lib}/*", f"-Dlog4j2.configurationFile={LOG4J}",
             f"-Dkafka.logs.dir={svc.log_dir}"]
     if not (data_dir / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # "-t -x..." would read as an option (1 in 64)
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         subprocess.run(
             [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
             check=True, stdout=subprocess.DEVNULL,
