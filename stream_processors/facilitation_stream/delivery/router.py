@@ -135,6 +135,8 @@ class Router:
         now = self.clock()
         if alert.action == "resolve":
             return self.queue.alert_resolved(alert.alert_id, now=now)
+        if alert.action == "redact":
+            return self.queue.redact_learner(alert.course_id, alert.learner_id, now=now)
         if self.queue.holds_alert(alert.alert_id):
             # A redelivery: skip the routing work, the script drops it anyway.
             return self.queue.enqueue(alert, self.default_tutor, now=now)
