@@ -210,9 +210,11 @@ def start_mariadb() -> bool:
     return True
 
 
-def start(names: list[str]) -> list[str]:
+def start(names: list[str], started: list[str] | None = None) -> list[str]:
+    """Start ``names``; each one started is appended to ``started`` at once, so that a later
+    one failing to start leaves the caller a list of what to stop."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    started = []
+    started = [] if started is None else started
     starters = {
         "kafka": start_kafka,
         "redis": start_redis,
@@ -278,7 +280,7 @@ def main(argv: list[str]) -> int:
         # SIGTERM (CI time-out, kill) must stop the services too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
-            started = start(wanted)
+            start(wanted, started)
             child = subprocess.Popen(rest, env={**os.environ, **env_exports()})
             try:
                 return child.wait()

@@ -90,6 +90,11 @@ def needs_start(name: str, port: int) -> bool:
         return False
     pid = Service(name).pid()
     if pid:
+        if not port_open(port):  # started before with other ports
+            raise SystemExit(
+                f"devservices: {name} of this folder runs (pid {pid}) but not on 127.0.0.1:"
+                f"{port}; stop it first: scripts/devservices.py stop {name}"
+            )
         log(f"{name}: already running (pid {pid}) on 127.0.0.1:{port}")
         return False
     if port_open(port):
