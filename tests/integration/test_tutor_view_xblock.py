@@ -12,25 +12,30 @@ from prometheus_client import CollectorRegistry
 from xblock.runtime import DictKeyValueStore
 
 from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_rules.routing.roster import parse_roster
 from facilitation_stream.delivery.queues import TutorQueue
 from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
-from facilitation_stream.delivery.tutor_auth import LmsTutor, TokenStore, hash_token
+from facilitation_stream.delivery.tutor_auth import RosterDirectory, TokenStore, hash_token
 from facilitation_stream.metrics import Metrics
 from facilitation_xblocks.tutor_view import TutorViewXBlock
 from tests.unit.xblock_harness import call, make_block
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2025, 3, 5, 13, tzinfo=UTC)
-TUTORS = {"user7": LmsTutor("ben", False), "user8": LmsTutor("carla", False)}
+ROSTER = parse_roster({"course_id": "c", "tutors": [
+    {"id": "ben", "lms_user_id": "user7"}, {"id": "carla", "lms_user_id": "user8"},
+    {"id": "user99"},  # a tutor id that equals an LMS username maps nobody
+]})  # fmt: skip
 
 
 @pytest.fixture
 def api(redis_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TutorQueue]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     queue = TutorQueue(client, f"xbtest:{unique}:")
-    tokens = TokenStore(client, queue.prefix, service_token_hash=hash_token("svc"),
-                        lms_users=TUTORS.get)
-    app = TutorApi(queue, tokens, clock=lambda: T0, metrics=Metrics(CollectorRegistry())).app()
+    tokens = TokenStore(client, queue.prefix, RosterDirectory(lambda: [ROSTER]),
+                        service_token_hash=hash_token("svc"))
+    app = TutorApi(queue, tokens, lambda: [ROSTER], clock=lambda: T0,
+                   metrics=Metrics(CollectorRegistry())).app()
     with BackgroundServer(app) as base:
         monkeypatch.setenv("FACILITATION_TUTOR_API_URL", base)
         monkeypatch.setenv("FACILITATION_TUTOR_SERVICE_TOKEN", "svc")

@@ -97,11 +97,16 @@ class Simulation:
         self.tutor_replies = 0
         self.alerts_seen = 0
         self.alerts_by_rule: dict[str, int] = defaultdict(int)
+        #: What the tutors did, for a live demo to replay: their replies (events) and, per
+        #: alert, who closed its nudge when (a nudge acted on, not one a reply resolved).
+        self.replies: list[PostCreated] = []
+        self.handled: dict[str, tuple[str, datetime]] = {}
 
     def push(self, at: datetime, kind: str, payload: Any) -> None:
         heapq.heappush(self.heap, (at, next(self.seq), kind, payload))
 
-    def run(self) -> dict[str, Any]:
+    def run(self, until: datetime | None = None) -> dict[str, Any]:
+        """Simulate the term (or up to ``until``) and summarise its outcome."""
         for event in self.course.events:
             self.push(event.occurred_at, "event", event)
         for tutor in self.roster.tutors:
@@ -111,7 +116,7 @@ class Simulation:
         while t < horizon:  # ticks keep alert times close to the engine's due times
             self.push(t, "tick", None)
             t += timedelta(minutes=15)
-        while self.heap:
+        while self.heap and (until is None or self.heap[0][0] <= until):
             at, _, kind, payload = heapq.heappop(self.heap)
             if kind == "event":
                 self._feed(payload)
@@ -160,6 +165,7 @@ class Simulation:
             parent_post_id=post_id,
             post_kind="response" if post_id == post.thread_id else "comment",
         )
+        self.replies.append(reply)
         self.push(at, "event", reply)
 
     # --- tutors ------------------------------------------------------------------------
@@ -198,6 +204,8 @@ class Simulation:
     def _act(self, nudge: _Nudge, at: datetime) -> None:
         if not nudge.open:
             return
+        for alert_id in nudge.items:
+            self.handled[alert_id] = (nudge.tutor, at)
         for item in nudge.items.values():
             if item.subject_type == "post" and item.subject_id in self.unanswered:
                 self.unanswered.discard(item.subject_id)

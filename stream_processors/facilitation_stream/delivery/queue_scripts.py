@@ -15,6 +15,7 @@ derived inside the scripts):
   P assigned:<tutor>  zset id -> assignment time (the last week's)
   P rr:<course>:<rule>  round-robin cursor
   P feedback:not_useful  hash rule -> count
+  P undo:<id>         what resolve / not-useful / reassign changed, for a few seconds
 """
 
 from __future__ import annotations
@@ -66,6 +67,29 @@ local function close(id, n, state, resolution, by, at, retention)
     end
   end
 end
+-- Undo: before an undoable transition, keep what it changes (for ``window`` seconds);
+-- after it, how long the history was, so an undo sees whether anything happened since.
+local SNAP = {'state', 'tutor', 'claimed_by', 'snoozed_until', 'score', 'resolution',
+              'not_useful', 'escalated_from'}
+local function snapshot(id, n, action, by, window)
+  local w = tonumber(window)
+  if not w or w <= 0 then return end
+  local k = P .. 'undo:' .. id
+  redis.call('DEL', k)
+  local vals = redis.call('HMGET', n, unpack(SNAP))
+  for i, f in ipairs(SNAP) do redis.call('HSET', k, f, vals[i] or '') end
+  local mk = redis.call('GET', P .. 'merge:' .. redis.call('HGET', n, 'merge_key'))
+  redis.call('HSET', k, 'action', action, 'by', by, 'merge', mk == id and '1' or '0',
+             'unclaimed', redis.call('ZSCORE', P .. 'unclaimed', id) or '',
+             'snoozed', redis.call('ZSCORE', P .. 'snoozed', id) or '')
+  redis.call('EXPIRE', k, w)
+end
+local function seal(id)
+  local k = P .. 'undo:' .. id
+  if redis.call('EXISTS', k) == 1 then
+    redis.call('HSET', k, 'hist_len', redis.call('LLEN', P .. 'hist:' .. id))
+  end
+end
 local function guard(id, n, actor, require_owner)
   local state = redis.call('HGET', n, 'state')
   if not state then return reply('not_found', id, nil) end
@@ -106,6 +130,12 @@ if open and is_open(redis.call('HGET', nkey(open), 'state')) then
   end
   redis.call('HSET', n, 'items', cjson.encode(items), 'reasons', cjson.encode(reasons),
              'updated_at', now)
+  local fields = cjson.decode(ARGV[6])
+  for _, f in ipairs({'learner_name', 'learner_username'}) do
+    if (fields[f] or '') ~= '' and (redis.call('HGET', n, f) or '') == '' then
+      redis.call('HSET', n, f, fields[f])
+    end
+  end
   local aff = cjson.decode(redis.call('HGET', n, 'affinity_keys') or '[]')
   for _, k in ipairs(cjson.decode(ARGV[13])) do
     local dup = false
@@ -178,7 +208,8 @@ return reply('ok', id, n)
 """
 )
 
-# ARGV: P, id, actor, now_iso, now_ts, require_owner, final_state, resolution, retention_s
+# ARGV: P, id, actor, now_iso, now_ts, require_owner, final_state, resolution, retention_s,
+#       undo_s (keep an undo this long; 0: none)
 RESOLVE = (
     _PRELUDE
     + r"""
@@ -188,12 +219,14 @@ local state = redis.call('HGET', n, 'state')
 if state and not is_open(state) then return reply('noop', id, n) end
 local denied = guard(id, n, actor, ARGV[6])
 if denied then return denied end
+snapshot(id, n, 'resolve', actor, ARGV[10])
 close(id, n, ARGV[7], ARGV[8], actor, now, ARGV[9])
+seal(id)
 return reply('ok', id, n)
 """
 )
 
-# ARGV: P, id, actor, now_iso, now_ts, require_owner, retention_s, note
+# ARGV: P, id, actor, now_iso, now_ts, require_owner, retention_s, note, undo_s
 NOT_USEFUL = (
     _PRELUDE
     + r"""
@@ -202,6 +235,7 @@ local n = nkey(id)
 local denied = guard(id, n, actor, ARGV[6])
 if denied then return denied end
 if redis.call('HGET', n, 'not_useful') == '1' then return reply('noop', id, n) end
+snapshot(id, n, 'not-useful', actor, ARGV[9])
 redis.call('HSET', n, 'not_useful', '1')
 local counted = {}
 for _, item in ipairs(cjson.decode(redis.call('HGET', n, 'items'))) do
@@ -214,6 +248,7 @@ hist(id, now, actor, 'not-useful', '', '', ARGV[8])
 if is_open(redis.call('HGET', n, 'state')) then
   close(id, n, 'resolved', 'not-useful', actor, now, ARGV[7])
 end
+seal(id)
 return reply('ok', id, n)
 """
 )
@@ -267,7 +302,7 @@ return woken
 """
 )
 
-# ARGV: P, id, actor, now_iso, now_ts, require_owner, to_tutor, action
+# ARGV: P, id, actor, now_iso, now_ts, require_owner, to_tutor, action, undo_s
 REASSIGN = (
     _PRELUDE
     + r"""
@@ -279,6 +314,7 @@ local state = redis.call('HGET', n, 'state')
 if not is_open(state) then return reply('conflict', id, n) end
 local from = redis.call('HGET', n, 'tutor')
 if from == to then return reply('noop', id, n) end
+snapshot(id, n, 'reassign', actor, ARGV[9])
 move(id, n, from, to)
 local score = tonumber(redis.call('HGET', n, 'rank')) * 10000000000
               + tonumber(redis.call('HGET', n, 'due_ts'))
@@ -289,6 +325,7 @@ redis.call('ZREM', P .. 'snoozed', id)
 redis.call('ZADD', P .. 'unclaimed', ARGV[5], id)
 set_affinity(n, to)
 hist(id, now, actor, ARGV[8], from, to, state)
+seal(id)
 return reply('ok', id, n)
 """
 )
@@ -344,6 +381,62 @@ else
   redis.call('HSET', n, 'reasons', cjson.encode(reasons))
   hist(id, now, actor, 'item-cleared', '', '', alert_id)
 end
+return reply('ok', id, n)
+"""
+)
+
+# ARGV: P, id, actor, now_iso, now_ts, require_owner, action. Puts back what the last
+# resolve / not-useful / reassign changed, if it is still the last thing that happened to
+# the nudge (else conflict: a claim, a merged alert or a new nudge for the learner came in
+# between) and its undo has not expired (status expired). require_owner: only its actor.
+UNDO = (
+    _PRELUDE
+    + r"""
+local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
+local n, k = nkey(id), P .. 'undo:' .. id
+if redis.call('EXISTS', n) == 0 then return reply('not_found', id, nil) end
+local flat = redis.call('HGETALL', k)
+if #flat == 0 then return reply('expired', id, n) end
+local u = {}
+for i = 1, #flat, 2 do u[flat[i]] = flat[i + 1] end
+if ARGV[6] == '1' and u.by ~= actor then return reply('forbidden', id, n) end
+if (ARGV[7] ~= '' and u.action ~= ARGV[7])
+   or tonumber(u.hist_len) ~= redis.call('LLEN', P .. 'hist:' .. id) then
+  return reply('conflict', id, n)
+end
+local mk = P .. 'merge:' .. redis.call('HGET', n, 'merge_key')
+local holder = redis.call('GET', mk)
+if u.merge == '1' and holder and holder ~= id then return reply('conflict', id, n) end
+local state, tutor = redis.call('HGET', n, 'state'), redis.call('HGET', n, 'tutor')
+if u.not_useful ~= '1' and redis.call('HGET', n, 'not_useful') == '1' then
+  local counted = {}
+  for _, item in ipairs(cjson.decode(redis.call('HGET', n, 'items'))) do
+    if not counted[item.rule] then
+      counted[item.rule] = true
+      redis.call('HINCRBY', P .. 'feedback:not_useful', item.rule, -1)
+    end
+  end
+end
+for _, f in ipairs(SNAP) do redis.call('HSET', n, f, u[f]) end
+redis.call('HSET', n, 'updated_at', now)
+redis.call('PERSIST', n)
+redis.call('PERSIST', P .. 'hist:' .. id)
+for _, item in ipairs(cjson.decode(redis.call('HGET', n, 'items'))) do
+  redis.call('PERSIST', P .. 'alert:' .. item.alert_id)
+end
+redis.call('ZREM', qkey(tutor), id)
+if is_open(u.state) then
+  redis.call('ZADD', qkey(u.tutor), u.score, id)
+  redis.call('SADD', P .. 'tutors', u.tutor)
+end
+for _, set in ipairs({'unclaimed', 'snoozed'}) do
+  redis.call('ZREM', P .. set, id)
+  if u[set] ~= '' then redis.call('ZADD', P .. set, u[set], id) end
+end
+if u.merge == '1' then redis.call('SET', mk, id) end
+if u.action == 'reassign' then set_affinity(n, u.tutor) end
+hist(id, now, actor, 'undone', state, u.state, u.action)
+redis.call('DEL', k)
 return reply('ok', id, n)
 """
 )

@@ -3,8 +3,9 @@
 Synchronous (redis-py); async callers (the API, the Faust worker) run these calls with
 ``asyncio.to_thread``: each call is one or two round trips to Redis.
 
-Transitions (all atomic Lua scripts, see ``tutor_queue_lua``; all idempotent):
+Transitions (all atomic Lua scripts, see ``queue_scripts``; all idempotent):
     new -> claimed -> resolved | snoozed(until) | escalated | auto-resolved
+and, for a few seconds after a resolve / not-useful / reassign, its undo.
 Each one appends ``{at, by, action, from, to, note}`` to the nudge's history list.
 """
 
@@ -19,6 +20,7 @@ import redis
 
 from facilitation_rules.contract.alerts import Alert
 from facilitation_rules.contract.codec import format_time
+from facilitation_rules.routing.assignment import Load
 from facilitation_rules.routing.nudges import (
     SEVERITY_RANK,
     Nudge,
@@ -94,6 +96,7 @@ class TutorQueue:
                 "REASSIGN",
                 "ESCALATE",
                 "ALERT_RESOLVED",
+                "UNDO",
             )
         }
 
@@ -142,6 +145,8 @@ class TutorQueue:
             "resolution": "",
             "escalated_from": "",
             "not_useful": "0",
+            "learner_name": str(alert.details.get("learner_name") or ""),
+            "learner_username": str(alert.details.get("learner_username") or ""),
         }
         return self._run(
             "ENQUEUE",
@@ -181,7 +186,9 @@ class TutorQueue:
         now: datetime | None = None,
         own_only: bool = True,
         resolution: str = "done",
+        undo_s: int = 0,
     ) -> Outcome:
+        """``undo_s``: ``undo`` can put it back for this many seconds (0: it cannot)."""
         at = _now(now)
         return self._run(
             "RESOLVE",
@@ -193,6 +200,7 @@ class TutorQueue:
             "resolved",
             resolution,
             CLOSED_RETENTION_S,
+            undo_s,
         )
 
     def not_useful(
@@ -203,6 +211,7 @@ class TutorQueue:
         now: datetime | None = None,
         own_only: bool = True,
         note: str = "",
+        undo_s: int = 0,
     ) -> Outcome:
         """Record "not useful" feedback (counted once per nudge, per rule) and close it."""
         at = _now(now)
@@ -215,6 +224,7 @@ class TutorQueue:
             "1" if own_only else "0",
             CLOSED_RETENTION_S,
             note,
+            undo_s,
         )
 
     def snooze(
@@ -250,6 +260,7 @@ class TutorQueue:
         now: datetime | None = None,
         own_only: bool = True,
         action: str = "reassigned",
+        undo_s: int = 0,
     ) -> Outcome:
         at = _now(now)
         return self._run(
@@ -261,7 +272,24 @@ class TutorQueue:
             "1" if own_only else "0",
             to_tutor,
             action,
+            undo_s,
         )
+
+    def undo(
+        self,
+        nudge_id: str,
+        actor: str,
+        *,
+        now: datetime | None = None,
+        own_only: bool = True,
+        action: str = "",
+    ) -> Outcome:
+        """Put back the nudge's last resolve / not-useful / reassign (``action``: only if it
+        was that one) while its undo lasts and nothing else happened to the nudge since:
+        status ok, else expired or conflict. ``own_only``: only the tutor who did it."""
+        at = _now(now)
+        owner = "1" if own_only else "0"
+        return self._run("UNDO", nudge_id, actor, format_time(at), at.timestamp(), owner, action)
 
     def escalate(
         self, nudge_id: str, lead_id: str, *, now: datetime | None = None, actor: str = "system"
@@ -305,6 +333,16 @@ class TutorQueue:
         for tutor in tutors:
             pipe.zcard(f"{self.prefix}queue:{tutor}")
         return dict(zip(tutors, (int(n) for n in pipe.execute()), strict=True))
+
+    def routing_loads(self, since: datetime) -> dict[str, Load]:
+        """Each tutor's open nudges and how many they were assigned since ``since``."""
+        open_counts = self.loads()
+        tutors = sorted(set(open_counts) | set(self.tutors()))
+        recent = self.assigned_since(tutors, since)
+        return {
+            t: Load(open=open_counts.get(t, 0), recent=r)
+            for t, r in zip(tutors, recent, strict=True)
+        }
 
     def history(self, nudge_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.client.lrange(f"{self.prefix}hist:{nudge_id}", 0, -1)]
@@ -379,4 +417,6 @@ def _nudge_from_hash(data: dict[str, str]) -> Nudge:
         escalated_from=data.get("escalated_from", ""),
         not_useful=data.get("not_useful") == "1",
         reasons=summary_reasons(items),
+        learner_name=data.get("learner_name", ""),
+        learner_username=data.get("learner_username", ""),
     )
