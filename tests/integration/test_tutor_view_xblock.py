@@ -61,13 +61,26 @@ def test_staff_tutor_sees_and_acts_on_own_queue(api: TutorQueue) -> None:
     block: Any = make_block(TutorViewXBlock, DictKeyValueStore(), "7", staff=True)
     html = block.student_view().body_html()
     assert "fx-tutor-view" in html and "</script><b>" not in html
-    listed = call(block, "queue", {})
-    assert listed["ok"] and [n["nudge_id"] for n in listed["queues"]["ben"]] == [mine]
-    assert call(block, "act", {"nudge_id": mine, "action": "claim"})["nudge"]["state"] == "claimed"
-    refused = call(block, "act", {"nudge_id": theirs, "action": "resolve"})
+    assert "tutor_view_triage.js" not in html  # the view's scripts come as fragment resources
+    listed = call(block, "api", {"method": "GET", "path": "/api/v1/queue?severity=high"})
+    assert listed["ok"] and [n["nudge_id"] for n in listed["nudges"]] == [mine]
+    claim = {"method": "POST", "path": f"/api/v1/nudges/{mine}/claim", "body": {}}
+    assert call(block, "api", claim)["nudge"]["state"] == "claimed"
+    resolve = {"method": "POST", "path": f"/api/v1/nudges/{theirs}/resolve", "body": {}}
+    refused = call(block, "api", resolve)
     assert refused == {"ok": False, "status": 403,
                        "error": "this nudge is in another tutor's queue"}
-    assert call(block, "act", {"nudge_id": mine, "action": "explode"})["status"] == 400
+    resolve["path"] = f"/api/v1/nudges/{mine}/resolve"
+    assert call(block, "api", resolve)["nudge"]["state"] == "resolved"
+    undo = {"method": "POST", "path": f"/api/v1/nudges/{mine}/undo", "body": {}}
+    assert call(block, "api", undo)["nudge"]["state"] == "claimed"  # undone, in Redis too
+    assert api.get(mine).state == "claimed"  # type: ignore[union-attr]
+    for bad in ({"method": "POST", "path": f"/api/v1/nudges/{mine}/explode", "body": {}},
+                {"method": "DELETE", "path": "/api/v1/me"},
+                {"method": "GET", "path": "/metrics"},
+                {"method": "GET", "path": "/api/v1/../../metrics"},
+                {"method": "POST", "path": f"/api/v1/nudges/{mine}/claim", "body": [1]}):
+        assert call(block, "api", bad)["status"] == 400, bad
     assert api.get(theirs).state == "new"  # type: ignore[union-attr]
 
 
@@ -75,9 +88,10 @@ def test_learners_get_nothing(api: TutorQueue) -> None:
     nudge_for(api, "ben")
     block: Any = make_block(TutorViewXBlock, DictKeyValueStore(), "7", staff=False)
     assert "for the course team" in block.student_view().body_html()
-    assert call(block, "queue", {}) == {"ok": False, "status": 403, "error": "course staff only"}
+    me = {"method": "GET", "path": "/api/v1/me"}
+    assert call(block, "api", me) == {"ok": False, "status": 403, "error": "course staff only"}
 
 
 def test_staff_without_a_roster_entry_is_refused_by_the_api(api: TutorQueue) -> None:
     block: Any = make_block(TutorViewXBlock, DictKeyValueStore(), "99", staff=True)
-    assert call(block, "queue", {})["status"] == 401
+    assert call(block, "api", {"method": "GET", "path": "/api/v1/me"})["status"] == 401

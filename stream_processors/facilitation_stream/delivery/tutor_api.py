@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,13 @@ from facilitation_stream.metrics import Metrics, exposition, get_metrics
 
 STATIC = Path(__file__).parent / "static"
 OPENAPI = STATIC / "openapi.json"
+#: The triage view is one piece of code for the page and the Tutor view XBlock: it ships in
+#: the XBlocks' static files (the same distribution), and the page loads it from here.
+SHARED = {
+    "tutor_view_cards.js": ("static/js/tutor_view_cards.js", "text/javascript"),
+    "tutor_view_triage.js": ("static/js/tutor_view_triage.js", "text/javascript"),
+    "tutor_view_triage.css": ("static/css/tutor_view_triage.css", "text/css"),
+}
 Clock = Callable[[], datetime]
 _STATUS = {"ok": 200, "noop": 200, "not_found": 404, "forbidden": 403, "conflict": 409}
 ACTIONS = ("claim", "resolve", "not-useful", "snooze", "reassign", "undo")
@@ -93,6 +101,7 @@ class TutorApi:
                 web.get("/", self.page),
                 web.get("/healthz", self.healthz),
                 web.get("/metrics", self.prometheus),
+                web.get("/static/shared/{name}", self.shared),
                 web.static("/static", STATIC),
                 web.get("/api/v1/openapi.json", self.openapi),
                 web.get("/api/v1/me", self.me),
@@ -135,6 +144,14 @@ class TutorApi:
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "tutor_page.html", headers=_PAGE_HEADERS)
+
+    async def shared(self, request: web.Request) -> web.StreamResponse:
+        found = SHARED.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        path, ctype = found
+        body = files("facilitation_xblocks").joinpath(path).read_bytes()
+        return web.Response(body=body, content_type=ctype, charset="utf-8")
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(OPENAPI, headers={"Content-Type": "application/json"})
