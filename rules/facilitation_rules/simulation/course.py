@@ -66,12 +66,13 @@ TOPICS = (
         "and want to read studies with more confidence. Any tips on where to start?",
     ),
 )
+#: A peer's reply to each topic, in the same order.
 REPLIES = (
-    "I had the same problem; what helped me was going back to the video at the 5-minute mark.",
-    "Not sure, but I think the answer key is right if you read the question as asking for "
-    "the mean of the two middle values.",
-    "Same here. Has anyone from the course team seen this?",
-    "I found the reading under Resources in the course menu; the link there works for me.",
+    "I think the key uses the mean by mistake: I also got 4.5 for the median.",
+    "The link works for me from the Resources page of the course menu, also on my phone.",
+    "Thanks for sharing! On sampling bias: the second video of the week has a good example.",
+    "Last week the team said late work counts if you post in the week's thread first.",
+    "I think the 0.8 is the share from the table in the step before, rounded.",
     "Welcome! The week 1 discussion has a good list of starting points.",
 )
 FIRST_NAMES = (
@@ -191,8 +192,8 @@ def _posts(
         day = START + timedelta(weeks=week, days=rng.randrange(7))
         at = max(_local_daytime(rng, day, offsets[author]), joined[author] + timedelta(hours=1))
         thread = f"thread-{n:04d}"
-        title_text, body_text = rng.choice(TOPICS)  # one draw, as when it was TITLES
-        title, body = title_text.format(w=week + 1), body_text.format(w=week + 1)
+        topic = rng.randrange(len(TOPICS))  # one draw, as when it was a choice of titles
+        title, body = (text.format(w=week + 1) for text in TOPICS[topic])
         _post(course, thread, thread, people[author], at, None, title, "thread", body)
         if rng.random() < PEER_REPLY_SHARE:
             peers = [
@@ -205,7 +206,7 @@ def _posts(
                 # Peer replies: median about 7 h, some well after a day.
                 reply_at = at + timedelta(hours=rng.lognormvariate(math.log(7), 1.1))
                 if reply_at < end:
-                    reply = REPLIES[n % len(REPLIES)]
+                    reply = REPLIES[topic]
                     _post(course, f"{thread}-r1", thread, people[peer], reply_at, thread, "",
                           "response", reply, context=(title, body))  # fmt: skip
 

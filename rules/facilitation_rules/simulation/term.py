@@ -74,12 +74,15 @@ class Simulation:
         engine: bool,
         seed: int,
         model: TutorModel | None = None,
+        start: datetime = START,
     ) -> None:
+        """``start``: the course's first Monday (``START`` unless its events were moved)."""
         self.course, self.roster, self.engine = course, roster, engine
+        self.start = start
         self.model = model or TutorModel()
         self.rng = random.Random(seed * 7919)  # same tutors, same habits in both runs
         self.replayer = Replayer(lambda _course: rules)
-        self.end = START + timedelta(weeks=WEEKS)
+        self.end = start + timedelta(weeks=WEEKS)
         self.heap: list[tuple[datetime, int, str, Any]] = []
         self.seq = itertools.count()
         self.posts: dict[str, _Post] = {}
@@ -112,7 +115,7 @@ class Simulation:
         for tutor in self.roster.tutors:
             self._schedule_browsing(tutor)
         horizon = self.end + timedelta(days=3)
-        t = START
+        t = self.start
         while t < horizon:  # ticks keep alert times close to the engine's due times
             self.push(t, "tick", None)
             t += timedelta(minutes=15)
@@ -172,7 +175,7 @@ class Simulation:
 
     def _schedule_browsing(self, tutor: Tutor) -> None:
         step = timedelta(hours=self.model.browse_every_hours)
-        t = START + timedelta(minutes=self.rng.uniform(0, 60))
+        t = self.start + timedelta(minutes=self.rng.uniform(0, 60))
         while t < self.end + timedelta(days=3):
             if tutor.on_shift(t):
                 if self.rng.random() >= self.model.browse_skip:

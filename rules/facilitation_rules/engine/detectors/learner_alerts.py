@@ -104,7 +104,10 @@ def remember(state: LearnerState, ev: Event, t: float) -> None:
         last = state.last_post
         if last is None or t >= last[0]:  # the latest by event time, whatever the order
             text = excerpt(ev.body_excerpt, SHORT_EXCERPT)
-            state.last_post = (t, ev.title or ev.thread_title, text, ev.url or "")
+            title = ev.title if ev.post_kind == "thread" or not ev.thread_title else (
+                f"Reply to “{ev.thread_title}”"
+            )
+            state.last_post = (t, title, text, ev.url or "")
 
 
 def card_details(state: LearnerState, details: dict[str, Any] | None) -> dict[str, Any]:

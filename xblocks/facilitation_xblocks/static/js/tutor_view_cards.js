@@ -65,7 +65,7 @@
     } else if (posted) {
       parts.push('last posted ' + clock(posted, now) + ', ' + ago(posted, now));
     } else {
-      var raised = parse(n.created_at);
+      var raised = parse(first.fired_at) || parse(n.created_at);
       if (raised) { parts.push('raised ' + clock(raised, now) + ', ' + ago(raised, now)); }
     }
     var due = parse(n.respond_by);
@@ -89,8 +89,12 @@
 
   function items(n) {
     var box = el('div', { 'class': 'tq-items' });
+    var shown = {};
     (n.items || []).forEach(function (item) {
-      if (!item.open) { return; }
+      // Several rules about one learner say the same of them: show what they wrote once.
+      var key = JSON.stringify([item.title, item.excerpt, item.thread_title, item.url]);
+      if (!item.open || shown[key]) { return; }
+      shown[key] = true;
       var part = el('div', { 'class': 'tq-item' });
       if (KIND_LEARNER[item.kind]) {
         if (item.title) {
@@ -147,9 +151,9 @@
     return box;
   }
 
-  function pair(label, control) {
+  function pair(label, control, go) {
     var box = el('span', { 'class': 'tq-pair' });
-    box.append(label, ' ', control);
+    box.append(label, ' ', control, ' ', go);
     return box;
   }
 
@@ -163,8 +167,7 @@
     return out;
   }
 
-  /* The actions of a card; ``act(action, body)`` runs one. Form changes mark the card
-     dirty, so a refresh never resets what the tutor is choosing. */
+  /* The actions of a card; ``ctx.act(nudge, action, body)`` runs one. */
   function actions(n, ctx, index) {
     var who = n.learner_label || n.learner_id;
     var id = ctx.prefix + '-' + index;
@@ -192,8 +195,7 @@
     var at = el('input', { type: 'datetime-local', id: id + '-snooze-at', 'class': 'tq-snooze-at',
                            'aria-label': 'Snooze until (date and time)', hidden: '' });
     snooze.addEventListener('change', function () { at.hidden = snooze.value !== 'pick'; });
-    bar.append(pair(el('label', { 'for': id + '-snooze', 'class': 'tq-label' }, 'Snooze'), snooze), at);
-    bar.append(button('Snooze', 'Snooze nudge for ' + who, function () {
+    var snoozeGo = button('Snooze', 'Snooze nudge for ' + who, function () {
       var v = snooze.value, body;
       if (v === 'next-shift') { body = { next_shift: true }; }
       else if (v === 'pick') {
@@ -203,21 +205,27 @@
       } else if (v.indexOf('at:') === 0) { body = { until: v.slice(3) }; }
       else { body = { hours: Number(v) }; }
       ctx.act(n, 'snooze', body);
-    }, 'tq-snooze'));
+    }, 'tq-snooze');
+    bar.append(pair(el('label', { 'for': id + '-snooze', 'class': 'tq-label' }, 'Snooze'), snooze, snoozeGo), at);
     var to = el('select', { id: id + '-to', 'class': 'tq-to' });
-    to.append(el('option', { value: '' }, 'Choose a tutor…'));
+    to.append(el('option', { value: '' }, 'Choose…'));
     to.addEventListener('focus', function () { ctx.fillCandidates(n, to); }, { once: true });
-    bar.append(pair(el('label', { 'for': id + '-to', 'class': 'tq-label' }, 'Reassign to'), to));
-    bar.append(button('Reassign', 'Reassign nudge for ' + who, function () {
+    var reassignGo = button('Reassign', 'Reassign nudge for ' + who, function () {
       if (!to.value) { ctx.fillCandidates(n, to); to.focus(); ctx.say('Choose a tutor to reassign to.'); return; }
       ctx.act(n, 'reassign', { to: to.value });
-    }, 'tq-reassign'));
+    }, 'tq-reassign');
+    bar.append(pair(el('label', { 'for': id + '-to', 'class': 'tq-label' }, 'Reassign to'), to, reassignGo));
     bar.append(button('Not useful', 'Mark nudge for ' + who + ' not useful',
                       function () { ctx.act(n, 'not-useful', {}); }, 'tq-not-useful'));
     bar.append(el('p', { 'class': 'tq-warn', role: 'alert', hidden: '' }));
-    bar.addEventListener('change', function () { bar.parentNode.dataset.dirty = '1'; });
-    bar.addEventListener('input', function () { bar.parentNode.dataset.dirty = '1'; });
     return bar;
+  }
+
+  /* A choice made and not yet applied: a refresh must not reset it. */
+  function touched(bar) {
+    var q = function (sel) { return bar.querySelector(sel); };
+    return q('.tq-snooze-choice').selectedIndex > 0 || !!q('.tq-snooze-at').value ||
+      !!q('.tq-to').value || !q('.tq-warn').hidden;
   }
 
   function signature(n, ctx) {
@@ -225,7 +233,7 @@
   }
 
   /* A new card, or ``li`` brought up to date: its view is redrawn when the nudge changed;
-     its actions only when nobody is using them (focus inside, or a choice made). */
+     its actions only when nobody is using them (focus inside, or a choice not applied). */
   function render(li, n, ctx, index) {
     var headingId = ctx.prefix + '-h-' + n.nudge_id;
     var sig = signature(n, ctx);
@@ -234,9 +242,9 @@
     } else if (li.dataset.sig === sig) {
       return li;
     }
-    var busy = li.contains(document.activeElement) || li.dataset.dirty === '1';
     var oldView = li.querySelector('.tq-view');
     var oldBar = li.querySelector('.tq-actions');
+    var busy = li.contains(document.activeElement) || (oldBar && touched(oldBar));
     var fresh = view(n, ctx, headingId);
     var focusHeading = oldView && document.activeElement === oldView.querySelector('h3');
     if (oldView) { li.replaceChild(fresh, oldView); } else { li.append(fresh); }

@@ -67,7 +67,11 @@
     var undoText = el('span');
     var undoButton = el('button', { type: 'button', 'class': 'tq-undo-button' }, 'Undo');
     undoBar.append(undoText, ' ', undoButton);
-    ui.append(counts, form, help, team, bulk, summary, list, more, undoBar);
+    // On a phone the filters fold away (their choices show in the counts and the URL).
+    var filterBox = el('details', { 'class': 'tq-filter-box' });
+    filterBox.open = !window.matchMedia('(max-width: 600px)').matches;
+    filterBox.append(el('summary', {}, 'Filters and sort'), form, help);
+    ui.append(counts, filterBox, team, bulk, summary, list, more, undoBar);
     root.append(ui);
 
     function field(name) { return form.elements[name]; }
@@ -300,7 +304,7 @@
       var res = await o.api('GET', '/api/v1/nudges/' + encodeURIComponent(n.nudge_id) + '/candidates');
       if (!res.ok) { return; }
       var keep = to.value;
-      to.replaceChildren(el('option', { value: '' }, 'Choose a tutor…'));
+      to.replaceChildren(el('option', { value: '' }, 'Choose…'));
       res.data.candidates.forEach(function (c) {
         var note = c.recommended ? ' — recommended' : c.warnings.length ? ' — ' + c.warnings.join('; ') : ' — fits';
         to.append(el('option', { value: c.tutor_id, 'data-warnings': c.warnings.join('; ') }, c.name + note));
@@ -332,7 +336,7 @@
       }
       var done = { claim: 'Claimed', resolve: 'Resolved', snooze: 'Snoozed', reassign: 'Reassigned',
                    'not-useful': 'Marked not useful', undo: 'Undone' }[action];
-      if (li) { li.dataset.dirty = ''; li.dataset.sig = ''; }
+      if (li) { li.dataset.sig = ''; li.querySelector('.tq-actions').remove(); }  // fresh actions
       if (action === 'resolve' || action === 'not-useful' || action === 'reassign') {
         offerUndo(n, action, done + ': nudge for ' + who + '.');
       } else {
@@ -386,7 +390,7 @@
       else if (k === 'a') { focus('.tq-to'); }
       else if (k === 'x') { press('.tq-select'); }
       else if (k === 'u') { undo(); }
-      else if (k === '/') { field('severity').focus(); }
+      else if (k === '/') { filterBox.open = true; field('severity').focus(); }
       else if (k === '?') { helpButton.click(); }
       else { return; }
       ev.preventDefault();
