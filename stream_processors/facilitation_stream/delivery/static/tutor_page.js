@@ -20,14 +20,19 @@
   }
 
   async function api(method, path, body) {
-    const res = await fetch(API + path, {
-      method,
-      headers: Object.assign(
-        { "Authorization": "Bearer " + token() },
-        body ? { "Content-Type": "application/json" } : {}
-      ),
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    let res;
+    try {
+      res = await fetch(API + path, {
+        method,
+        headers: Object.assign(
+          { "Authorization": "Bearer " + token() },
+          body ? { "Content-Type": "application/json" } : {}
+        ),
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (e) {  // offline, or the server restarting: say so, try again next refresh
+      return { ok: false, status: 0, data: { error: "The tutor API cannot be reached." } };
+    }
     let data = {};
     try { data = await res.json(); } catch (e) { data = {}; }
     if (res.status === 401 && me) { signOut("Your session ended: please sign in again."); }

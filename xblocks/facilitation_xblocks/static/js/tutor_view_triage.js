@@ -391,7 +391,7 @@
       else if (k === 'x') { press('.tq-select'); }
       else if (k === 'u') { undo(); }
       else if (k === '/') { filterBox.open = true; field('severity').focus(); }
-      else if (k === '?') { helpButton.click(); }
+      else if (k === '?') { filterBox.open = true; helpButton.click(); }
       else { return; }
       ev.preventDefault();
     }
