@@ -37,8 +37,8 @@ check: install ## ruff, mypy over the three packages, import-linter contracts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: install compiled ## everything: checks, unit, contract, integration (real Kafka + Redis), e2e; unit and contract again on the compiled build
-	$(SERVICES) run -- $(MAKE) --no-print-directory _test-inner
+test: install compiled ## everything: checks, unit, contract, integration (real Kafka, Redis, schema registry), e2e; unit and contract again on the compiled build
+	$(SERVICES) run kafka redis registry -- $(MAKE) --no-print-directory _test-inner
 
 _test-inner:
 	$(MAKE) --no-print-directory check

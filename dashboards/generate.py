@@ -237,6 +237,21 @@ def pipeline_dashboard() -> g.Dashboard:
             ],
             (12, 29, 12, 8), unit="ops",
         ),
+        _ts(
+            "Alert sink (tutor queues) up, and its failed attempts per second",
+            [
+                _target("min by (instance) (facilitation_alert_sink_up)", "up {{instance}}", "A"),
+                _target("sum by (reason) (rate(facilitation_alert_sink_failures_total[5m]))",
+                        "failed {{reason}}", "B"),
+            ],
+            (0, 37, 12, 8),
+        ),
+        _ts(
+            "Re-published events recognised as duplicates per second",
+            [_target("sum by (recognised_by) (rate(facilitation_events_duplicate_total[5m]))",
+                     "{{recognised_by}}")],
+            (12, 37, 12, 8), unit="ops",
+        ),
     ]
     return _dashboard(
         "Facilitation pipeline health", "facilitation-pipeline",

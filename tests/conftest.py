@@ -41,6 +41,12 @@ def redis_url() -> str:
     return _require("FACILITATION_REDIS_URL")
 
 
+@pytest.fixture(scope="session")
+def schema_registry_url() -> str:
+    """The Confluent-compatible registry `devservices.py run kafka redis registry` starts."""
+    return _require("FACILITATION_SCHEMA_REGISTRY_URL")
+
+
 @pytest.fixture
 def unique() -> str:
     """A short unique suffix so tests never share topics, groups or Redis keys."""

@@ -19,6 +19,24 @@ from typing import ClassVar, Literal
 
 NAMESPACE = "org.openedx.facilitation"
 EXCERPT_MAX = 500
+#: Every string of the contract has a bound (characters), in the JSON Schemas and in the
+#: decoder: free text longer than its bound is cut to it (``TRUNCATED`` fields); any other
+#: string longer than its bound (an id, a URL, a name) makes the event rejected. An id
+#: gets ``ID_MAX`` unless named here (Open edX keys and usernames fit in 255).
+ID_MAX = 255
+MAX_LENGTH: dict[str, int] = {
+    "title": 1000,
+    "body_excerpt": EXCERPT_MAX,
+    "url": 2048,
+    "thread_title": 1000,
+    "thread_excerpt": EXCERPT_MAX,
+}
+#: A display name (``Actor.name``) is free text too: cut, never a reason to refuse.
+TRUNCATED = frozenset({"title", "body_excerpt", "thread_title", "thread_excerpt", "name"})
+
+
+def max_length(field_name: str) -> int:
+    return MAX_LENGTH.get(field_name, ID_MAX)
 
 
 class Role(StrEnum):
