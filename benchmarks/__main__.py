@@ -14,6 +14,7 @@ MODULES = (
     "benchmarks.bench_conditions",
     "benchmarks.bench_worker",
     "benchmarks.bench_lms",
+    "benchmarks.bench_tutor_queue",
 )
 
 

@@ -3,11 +3,16 @@
 
 1. A Faust worker (`facilitation worker`) starts with the default rule pack and the example
    roster of eight tutors.
-2. The seed course (402 learners, 13 weeks, calibrated to the reference MOOC) is shifted so
-   that today is in its third week; its events up to now go through the XBlock-side
-   emitter (durable outbox → Kafka), as the Discussion and Reflection XBlocks send them.
-3. The worker fires the due deadlines; nudges land in the tutors' queues in Redis. The first
-   one read back is printed.
+2. The seed course (402 learners, 13 weeks, calibrated to the reference MOOC) is shifted by
+   whole weeks so that today is in its third week. The simulated tutor team
+   (``simulation.term``) works the first three weeks as it would: their replies join the
+   course's events up to now, and all go through the XBlock-side emitter (durable outbox →
+   Kafka), as the Discussion and Reflection XBlocks send them.
+3. The worker fires the due deadlines; nudges land in the tutors' queues in Redis (the
+   first one read back is printed). A reply resolves its post's nudge on its own; the
+   nudges the simulated tutors dealt with otherwise are resolved as they did, when they
+   did. What is left is an ordinary day's queue: the work of the last hours, and what
+   waits for tutors off shift.
 4. The tutor API and page start; a token per tutor is printed. Ctrl-C stops everything.
 
 Run by `make demo` inside `scripts/devservices.py run`, which provides Kafka and Redis.
@@ -32,6 +37,10 @@ BIN = Path(sys.executable).with_name("facilitation")
 ROSTER = ROOT / "rules" / "facilitation_rules" / "packs" / "roster.example.yaml"
 WORKER_PORT = int(os.environ.get("FACILITATION_DEMO_WORKER_PORT", "6066"))
 API_PORT = int(os.environ.get("FACILITATION_DEMO_API_PORT", "8077"))
+#: The simulated tutors' work is replayed up to this long before now: what came in since is
+#: the day's queue (their median time to act on a nudge is 40 minutes; with none of today's
+#: work done, the page opens on a working day's worth of it).
+TODAY = timedelta(hours=int(os.environ.get("FACILITATION_DEMO_TODAY_HOURS", "24")))
 
 
 def say(text: str) -> None:
@@ -84,22 +93,56 @@ def settle_queues(queue, events: int, quiet_s: float = 4.0, limit_s: float = 90.
         time.sleep(0.5)
 
 
-def course_until_now(weeks_in: int = 3) -> list:  # type: ignore[type-arg]
+def term_until_now(now: datetime, weeks_in: int = 3) -> tuple[list, dict, timedelta]:  # type: ignore[type-arg]
+    """The course's events and the simulated tutors' replies up to ``now`` (shifted so that
+    ``now`` is in week ``weeks_in``), what the tutors closed by hand (alert id -> (tutor,
+    when)), and the shift. Whole weeks keep each weekday's shifts where the roster has them."""
+    from facilitation_rules.packs.loader import load_pack
+    from facilitation_rules.routing.roster import load_roster
     from facilitation_rules.simulation.course import START, generate_course
+    from facilitation_rules.simulation.term import Simulation
 
-    now = datetime.now(UTC)
-    shift = (now - timedelta(weeks=weeks_in)) - START
-    events = []
-    for event in generate_course(seed=1).events:
-        at = event.occurred_at + shift
-        if at <= now:
-            events.append(dataclasses.replace(event, occurred_at=at))
-    return events
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
+                                                            microsecond=0)
+    shift = monday - timedelta(weeks=weeks_in - 1) - START
+    course = generate_course(seed=1)
+    # The simulation runs on the moved times: alert ids name times (a learner's last
+    # activity, a day), so the worker's alerts are the simulation's.
+    course.events = [dataclasses.replace(e, occurred_at=e.occurred_at + shift)
+                     for e in course.events]
+    sim = Simulation(course, load_roster(ROSTER), load_pack(None).rules, engine=True, seed=1,
+                     start=START + shift)
+    sim.run(until=now - TODAY)  # the tutors' work up to the start of today
+    events = [e for e in [*course.events, *sim.replies] if e.occurred_at <= now]
+    events.sort(key=lambda e: (e.occurred_at, e.event_id))
+    return events, sim.handled, shift
+
+
+def resolve_handled(queue, handled: dict, now: datetime) -> int:  # type: ignore[no-untyped-def]
+    """Do what the simulated tutors did: a nudge whose every open item they dealt with is
+    claimed and resolved by its tutor, when they did it; items they dealt with in a nudge
+    that still holds others are closed one by one. The rest is today's work."""
+    done = 0
+    for nudges in queue.list_all().values():
+        for nudge in nudges:
+            open_items = [item for item in nudge.items if item.open]
+            times = {i.alert_id: handled[i.alert_id] for i in open_items
+                     if i.alert_id in handled and handled[i.alert_id][1] <= now}
+            if len(times) == len(open_items):
+                at = max(t for _tutor, t in times.values())
+                queue.claim(nudge.nudge_id, nudge.tutor_id, now=at, own_only=False)
+                queue.resolve(nudge.nudge_id, nudge.tutor_id, now=at, own_only=False)
+                done += 1
+                continue
+            for alert_id, (tutor, at) in times.items():
+                queue.alert_resolved(alert_id, now=at, actor=f"{tutor} (dealt with it)")
+    return done
 
 
 def main() -> int:
+    from facilitation_rules.routing.roster import load_roster
     from facilitation_stream.delivery.queues import DEFAULT_PREFIX, TutorQueue, connect
-    from facilitation_stream.delivery.tutor_auth import TokenStore
+    from facilitation_stream.delivery.tutor_auth import RosterDirectory, TokenStore
     from facilitation_xblocks.outbox.emitter import file_emitter
 
     RUN.mkdir(parents=True, exist_ok=True)
@@ -142,15 +185,17 @@ def main() -> int:
         wait_http(f"http://127.0.0.1:{WORKER_PORT}/ready", 90, children[-1], worker_log)
         say(f"worker ready after {time.monotonic() - t0:.1f}s")
 
-        events = course_until_now()
+        now = datetime.now(UTC)
+        events, handled, _shift = term_until_now(now)
         emitter = file_emitter(bootstrap, env["FACILITATION_EVENTS_TOPIC"],
                                str(RUN / f"outbox-{run_id}.sqlite3"))
         for event in events:
             emitter.emit(event)
         delivered = emitter.flush(60)
         emitter.close()
-        say(f"sent {len(events)} events of weeks 1-3 through the XBlock emitter "
-            f"(outbox drained: {delivered})")
+        replies = sum(1 for e in events if e.event_id.startswith("tutor-reply-"))
+        say(f"sent {len(events)} events of weeks 1-3 ({replies} of them the simulated tutors' "
+            f"replies) through the XBlock emitter (outbox drained: {delivered})")
 
         queue = TutorQueue(client)
         deadline = time.monotonic() + 60
@@ -166,17 +211,21 @@ def main() -> int:
         print(f"    tutor {first.tutor_id}: [{first.severity}] learner {first.learner_id}: "
               f"{'; '.join(first.reasons)}")
         settle_queues(queue, len(events))
+        closed = resolve_handled(queue, handled, now)
+        say(f"the simulated tutors had dealt with {closed} more nudges; today's queues:")
         for tutor, nudges in sorted(queue.list_all().items()):
             print(f"    {tutor:<8} {len(nudges):>3} open nudges")
 
         api_log = RUN / "tutor-api.log"
+        api_env = {**env, "FACILITATION_LMS_URL": "https://lms.example.org"}
         children.append(start(["tutors", "--roster", str(ROSTER), "serve", "--port",
-                               str(API_PORT)], api_log, env))
+                               str(API_PORT)], api_log, api_env))
         wait_http(f"http://127.0.0.1:{API_PORT}/healthz", 30, children[-1], api_log)
-        tokens = TokenStore(client, DEFAULT_PREFIX)
+        tokens = TokenStore(client, DEFAULT_PREFIX, RosterDirectory(lambda: [load_roster(ROSTER)]))
         say(f"tutor page: http://127.0.0.1:{API_PORT}/  (sign in with a token)")
-        for tutor in ("ana", "ben", "carla"):
-            print(f"    {tutor:<6} token {tokens.issue(tutor)}")
+        for tutor in load_roster(ROSTER).tutors:
+            lead = " (lead: sees the whole team)" if tutor.lead else ""
+            print(f"    {tutor.tutor_id:<7} token {tokens.issue(tutor.tutor_id)}{lead}")
         say("where to look:")
         print(f"    {BIN.name} queue list --all          every tutor's queue (Redis)")
         print(f"    http://127.0.0.1:{WORKER_PORT}/ready  worker readiness; /metrics: Prometheus")

@@ -42,12 +42,20 @@ class _Slotted:
 
     __slots__: tuple[str, ...] = ()
     FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: Fields appended to ``FIELDS`` since records were first written, with the value an
+    #: older (shorter) record reads them as.
+    ADDED: ClassVar[tuple[tuple[str, object], ...]] = ()
 
     def __getstate__(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self.FIELDS)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        for name, value in zip(self.FIELDS, state, strict=True):
+        names = self.FIELDS
+        if len(state) < len(names):
+            for name, value in self.ADDED:
+                setattr(self, name, value)
+            names = names[: len(state)]
+        for name, value in zip(names, state, strict=True):
             if name in _INTERNED and type(value) is str:
                 value = sys.intern(value)
             setattr(self, name, value)
@@ -77,8 +85,13 @@ class PostState(_Slotted):
         "tracked",
         "url",
         "warn_due",
+        # added later (see ``ADDED``): who wrote it, what it says, what it answers
+        "who",
+        "excerpt",
+        "context",
     )
     __slots__ = FIELDS
+    ADDED = (("who", None), ("excerpt", ""), ("context", None))
 
     def __init__(
         self,
@@ -93,6 +106,9 @@ class PostState(_Slotted):
         created: float = 0.0,
         title: str = "",
         url: str | None = None,
+        who: tuple[str, str] | None = None,
+        excerpt: str = "",
+        context: tuple[str, str] | None = None,
     ) -> None:
         self.course_id = sys.intern(course_id)
         self.post_id = post_id
@@ -104,6 +120,11 @@ class PostState(_Slotted):
         self.created = created
         self.title = title
         self.url = url
+        #: The author's (username, display name) where the LMS sent them; None: neither.
+        self.who = who
+        self.excerpt = excerpt
+        #: A reply's (thread title, thread excerpt) where the producer sent them.
+        self.context = context
         self.tracked = False
         self.deleted = False
         #: Event time of the first reply that counts (None: unanswered so far).
@@ -196,8 +217,12 @@ class LearnerState(_Slotted):
         "reflections",
         "replies_received",
         "unenrolled",
+        # added later (see ``ADDED``)
+        "who",
+        "last_post",
     )
     __slots__ = FIELDS
+    ADDED = (("who", None), ("last_post", None))
 
     def __init__(
         self, *, course_id: str = "", learner_id: str = "", prompts_from: float = NO_TIME
@@ -229,6 +254,10 @@ class LearnerState(_Slotted):
         #: The earliest due time that activity does not move (never-posted, prompts).
         self.fixed_due = INF
         self.due = INF
+        #: (username, display name) from the learner's own events; None: the LMS sent none.
+        self.who: tuple[str, str] | None = None
+        #: The learner's latest post: (event time, title, excerpt, url); None: none seen.
+        self.last_post: tuple[float, str, str, str] | None = None
 
     @property
     def active(self) -> bool:

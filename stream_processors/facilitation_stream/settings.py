@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     rules_path: str | None = Field(None, description="Rule pack file or folder (hot reload).")
     roster_path: str | None = Field(None, description="Tutor roster YAML.")
     default_tutor: str = Field("tutor-1", description="Queue for alerts when no roster routes.")
+    tutor_token_days: int = Field(
+        90, ge=1, le=3650, description="Lifetime of a tutor token issued by `tutors token`."
+    )
+    lms_url: str = Field(
+        "",
+        description="The LMS base URL (https://lms.example.org): the tutor page links each "
+        "learner's profile and progress there (none when empty).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,90 +1,32 @@
-"""The tutor API on real Redis: every call authenticated, tutors confined to their queue."""
+"""The tutor API on real Redis: every call authenticated, tutors confined to their queue,
+leads on the team's; LMS users only through the roster's lms_user_id; tokens that expire."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
-from prometheus_client import CollectorRegistry
 
-from facilitation_rules.contract.alerts import Alert, alert_id_for
-from facilitation_rules.routing.roster import load_roster
-from facilitation_stream.delivery.queues import TutorQueue
-from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
-from facilitation_stream.delivery.tutor_auth import LmsTutor, TokenStore, hash_token
-from facilitation_stream.metrics import Metrics
+from facilitation_stream.delivery.tutor_auth import UnknownTutor
+from tests.support.tutor_api import ROSTER, SERVICE_TOKEN, T0, Client, make_alert, tutor_api
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).parents[2]
-ROSTER = load_roster(ROOT / "rules/facilitation_rules/packs/roster.example.yaml")
-SERVICE_TOKEN = "lms-service-secret"
-T0 = datetime(2025, 3, 5, 13, tzinfo=UTC)
-
-
-def make_alert(n: int, learner: str) -> Alert:
-    return Alert(
-        alert_id=alert_id_for("unanswered_post", ROSTER.course_id, "post", f"p{n}", "1"),
-        rule="unanswered_post", kind="unanswered_post", course_id=ROSTER.course_id,
-        subject_type="post", subject_id=f"p{n}", learner_id=learner, fired_at=T0,
-        severity="high", reasons=("no reply for 20 h",),
-        details={"title": "<img src=x onerror=alert(1)>", "excerpt": "help", "thread_id": f"t{n}",
-                 "url": f"https://lms.example/t{n}"},
-    )
-
-
-class Client:
-    def __init__(self, base: str, token: str | None, lms_user: str | None = None) -> None:
-        self.base, self.token, self.lms_user = base, token, lms_user
-
-    def __call__(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        req = urllib.request.Request(self.base + path, method=method)
-        if self.token:
-            req.add_header("Authorization", f"Bearer {self.token}")
-        if self.lms_user:
-            req.add_header("X-Facilitation-LMS-User", self.lms_user)
-        data = json.dumps(body).encode() if body is not None else None
-        if data:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, data, timeout=10) as res:
-                return res.status, json.loads(res.read() or b"null")
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
 
 
 @pytest.fixture
 def env(redis_url: str, unique: str) -> Iterator[dict[str, Any]]:
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    prefix = f"apitest:{unique}:"
-    queue = TutorQueue(client, prefix)
-
-    def lms(user: str) -> LmsTutor | None:
-        t = next((t for t in ROSTER.tutors if t.lms_user_id == user), None)
-        return LmsTutor(t.tutor_id, t.lead) if t else None
-
-    tokens = TokenStore(client, prefix, service_token_hash=hash_token(SERVICE_TOKEN),
-                        lms_users=lms, is_lead=lambda t: t in {"ana", "emma"})
-    api = TutorApi(queue, tokens, lambda: [ROSTER], clock=lambda: T0,
-                   metrics=Metrics(CollectorRegistry()))
-    ben_nudge = queue.enqueue(make_alert(1, "L1"), "ben", now=T0).nudge_id
-    carla_nudge = queue.enqueue(make_alert(2, "L2"), "carla", now=T0).nudge_id
-    with BackgroundServer(api.app()) as base:
-        yield {
-            "base": base, "queue": queue, "ben_nudge": ben_nudge, "carla_nudge": carla_nudge,
-            "ben": Client(base, tokens.issue("ben")), "carla": Client(base, tokens.issue("carla")),
-            "ana": Client(base, tokens.issue("ana")),
-        }
-    keys = list(client.scan_iter(f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    with tutor_api(redis_url, f"apitest:{unique}:") as env:
+        queue = env["queue"]
+        details = {"title": "<img src=x onerror=alert(1)>", "excerpt": "help"}
+        ben = queue.enqueue(make_alert(1, "L1", details=details), "ben", now=T0)
+        env["ben_nudge"] = ben.nudge_id
+        env["carla_nudge"] = queue.enqueue(make_alert(2, "L2"), "carla", now=T0).nudge_id
+        yield env
 
 
 def test_missing_or_wrong_token_is_401(env: dict[str, Any]) -> None:
@@ -122,8 +64,18 @@ def test_bad_requests_are_400(env: dict[str, Any]) -> None:
     ben, nid = env["ben"], env["ben_nudge"]
     assert ben("POST", f"/api/v1/nudges/{nid}/snooze", {"hours": "soon"})[0] == 400
     assert ben("POST", f"/api/v1/nudges/{nid}/snooze", {"hours": -1})[0] == 400
-    assert ben("POST", f"/api/v1/nudges/{nid}/reassign", {"to": "mallory"})[0] == 400
+    assert ben("POST", f"/api/v1/nudges/{nid}/reassign", {"to": "mallory"})[0] == 422
     assert ben("POST", f"/api/v1/nudges/{nid}/explode", {})[0] == 404
+    # every number bounded: 400, never 500, and the nudge untouched
+    for hours in (1e308, 721, 0, -1e308, 10**400):
+        assert ben("POST", f"/api/v1/nudges/{nid}/snooze", {"hours": hours})[0] == 400, hours
+    for raw in (b'{"hours": NaN}', b'{"hours": Infinity}', b'[1]', b'{"until": 5}'):
+        assert ben.raw("POST", f"/api/v1/nudges/{nid}/snooze", raw)[0] == 400, raw
+    assert ben("POST", f"/api/v1/nudges/{nid}/snooze", {"until": "2099-01-01T00:00:00Z"})[0] == 422
+    for query in ("offset=-1", "offset=1e9", "limit=0", "limit=101", "limit=abc", "sort=x",
+                  "severity=loud", "state=resolved", "claimed=ana", "overdue=2"):
+        assert ben("GET", f"/api/v1/queue?{query}")[0] == 400, query
+    assert env["queue"].get(nid).state == "new"
 
 
 def test_lead_sees_the_team_and_can_act(env: dict[str, Any]) -> None:
@@ -140,12 +92,38 @@ def test_lead_sees_the_team_and_can_act(env: dict[str, Any]) -> None:
 
 
 def test_lms_identity_path(env: dict[str, Any]) -> None:
-    as_ben = Client(env["base"], SERVICE_TOKEN, lms_user="ben")
+    as_ben = Client(env["base"], SERVICE_TOKEN, lms_user="ben.carter")  # ben's lms_user_id
     status, body = as_ben("GET", "/api/v1/queue")
     assert status == 200 and list(body["queues"]) == ["ben"]
     assert Client(env["base"], SERVICE_TOKEN)("GET", "/api/v1/queue")[0] == 401
     assert Client(env["base"], SERVICE_TOKEN, lms_user="stranger")("GET", "/api/v1/me")[0] == 401
     assert Client(env["base"], "ben-guess", lms_user="ben")("GET", "/api/v1/me")[0] == 401
+    # An LMS account named like a tutor id is nobody: only lms_user_id maps (a lead, here).
+    for user in ("emma", "ana", "ben"):
+        assert Client(env["base"], SERVICE_TOKEN, lms_user=user)("GET", "/api/v1/me")[0] == 401
+
+
+def test_tokens_expire_belong_to_roster_tutors_and_are_listed(env: dict[str, Any]) -> None:
+    tokens, clock = env["tokens"], env["clock"]
+    with pytest.raises(UnknownTutor):
+        tokens.issue("ghost")
+    secret = tokens.issue("isla", days=1)
+    short = Client(env["base"], secret)
+    assert short("GET", "/api/v1/me")[0] == 200
+    listed = {t.tutor_id: t for t in tokens.tokens()}
+    assert listed["isla"].expires_at == "2025-03-06T13:00:00Z" and not listed["isla"].expired(T0)
+    assert secret not in json.dumps([dataclasses.asdict(t) for t in tokens.tokens()])
+    clock["now"] = T0 + timedelta(days=1)
+    assert short("GET", "/api/v1/me")[0] == 401  # expired
+    assert env["ben"]("GET", "/api/v1/me")[0] == 200  # the default 90 days
+    clock["now"] = T0 + timedelta(days=90, seconds=1)
+    assert env["ben"]("GET", "/api/v1/me")[0] == 401
+    clock["now"] = T0
+    # A tutor who leaves the roster loses access with their old tokens.
+    env["rosters"]["current"] = [dataclasses.replace(
+        ROSTER, tutors=tuple(t for t in ROSTER.tutors if t.tutor_id != "ben"))]
+    assert env["ben"]("GET", "/api/v1/me")[0] == 401
+    assert env["carla"]("GET", "/api/v1/me")[0] == 200
 
 
 def test_page_health_and_metrics_need_no_token(env: dict[str, Any]) -> None:

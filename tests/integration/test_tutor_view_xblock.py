@@ -12,25 +12,30 @@ from prometheus_client import CollectorRegistry
 from xblock.runtime import DictKeyValueStore
 
 from facilitation_rules.contract.alerts import Alert, alert_id_for
+from facilitation_rules.routing.roster import parse_roster
 from facilitation_stream.delivery.queues import TutorQueue
 from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
-from facilitation_stream.delivery.tutor_auth import LmsTutor, TokenStore, hash_token
+from facilitation_stream.delivery.tutor_auth import RosterDirectory, TokenStore, hash_token
 from facilitation_stream.metrics import Metrics
 from facilitation_xblocks.blocks.tutor_view import TutorViewXBlock
 from tests.unit.xblock_harness import call, make_block
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2025, 3, 5, 13, tzinfo=UTC)
-TUTORS = {"user7": LmsTutor("ben", False), "user8": LmsTutor("carla", False)}
+ROSTER = parse_roster({"course_id": "c", "tutors": [
+    {"id": "ben", "lms_user_id": "user7"}, {"id": "carla", "lms_user_id": "user8"},
+    {"id": "user99"},  # a tutor id that equals an LMS username maps nobody
+]})  # fmt: skip
 
 
 @pytest.fixture
 def api(redis_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TutorQueue]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     queue = TutorQueue(client, f"xbtest:{unique}:")
-    tokens = TokenStore(client, queue.prefix, service_token_hash=hash_token("svc"),
-                        lms_users=TUTORS.get)
-    app = TutorApi(queue, tokens, clock=lambda: T0, metrics=Metrics(CollectorRegistry())).app()
+    tokens = TokenStore(client, queue.prefix, RosterDirectory(lambda: [ROSTER]),
+                        service_token_hash=hash_token("svc"))
+    app = TutorApi(queue, tokens, lambda: [ROSTER], clock=lambda: T0,
+                   metrics=Metrics(CollectorRegistry())).app()
     with BackgroundServer(app) as base:
         monkeypatch.setenv("FACILITATION_TUTOR_API_URL", base)
         monkeypatch.setenv("FACILITATION_TUTOR_SERVICE_TOKEN", "svc")
@@ -56,13 +61,26 @@ def test_staff_tutor_sees_and_acts_on_own_queue(api: TutorQueue) -> None:
     block: Any = make_block(TutorViewXBlock, DictKeyValueStore(), "7", staff=True)
     html = block.student_view().body_html()
     assert "fx-tutor-view" in html and "</script><b>" not in html
-    listed = call(block, "queue", {})
-    assert listed["ok"] and [n["nudge_id"] for n in listed["queues"]["ben"]] == [mine]
-    assert call(block, "act", {"nudge_id": mine, "action": "claim"})["nudge"]["state"] == "claimed"
-    refused = call(block, "act", {"nudge_id": theirs, "action": "resolve"})
+    assert "tutor_view_triage.js" not in html  # the view's scripts come as fragment resources
+    listed = call(block, "api", {"method": "GET", "path": "/api/v1/queue?severity=high"})
+    assert listed["ok"] and [n["nudge_id"] for n in listed["nudges"]] == [mine]
+    claim = {"method": "POST", "path": f"/api/v1/nudges/{mine}/claim", "body": {}}
+    assert call(block, "api", claim)["nudge"]["state"] == "claimed"
+    resolve = {"method": "POST", "path": f"/api/v1/nudges/{theirs}/resolve", "body": {}}
+    refused = call(block, "api", resolve)
     assert refused == {"ok": False, "status": 403,
                        "error": "this nudge is in another tutor's queue"}
-    assert call(block, "act", {"nudge_id": mine, "action": "explode"})["status"] == 400
+    resolve["path"] = f"/api/v1/nudges/{mine}/resolve"
+    assert call(block, "api", resolve)["nudge"]["state"] == "resolved"
+    undo = {"method": "POST", "path": f"/api/v1/nudges/{mine}/undo", "body": {}}
+    assert call(block, "api", undo)["nudge"]["state"] == "claimed"  # undone, in Redis too
+    assert api.get(mine).state == "claimed"  # type: ignore[union-attr]
+    for bad in ({"method": "POST", "path": f"/api/v1/nudges/{mine}/explode", "body": {}},
+                {"method": "DELETE", "path": "/api/v1/me"},
+                {"method": "GET", "path": "/metrics"},
+                {"method": "GET", "path": "/api/v1/../../metrics"},
+                {"method": "POST", "path": f"/api/v1/nudges/{mine}/claim", "body": [1]}):
+        assert call(block, "api", bad)["status"] == 400, bad
     assert api.get(theirs).state == "new"  # type: ignore[union-attr]
 
 
@@ -70,9 +88,10 @@ def test_learners_get_nothing(api: TutorQueue) -> None:
     nudge_for(api, "ben")
     block: Any = make_block(TutorViewXBlock, DictKeyValueStore(), "7", staff=False)
     assert "for the course team" in block.student_view().body_html()
-    assert call(block, "queue", {}) == {"ok": False, "status": 403, "error": "course staff only"}
+    me = {"method": "GET", "path": "/api/v1/me"}
+    assert call(block, "api", me) == {"ok": False, "status": 403, "error": "course staff only"}
 
 
 def test_staff_without_a_roster_entry_is_refused_by_the_api(api: TutorQueue) -> None:
     block: Any = make_block(TutorViewXBlock, DictKeyValueStore(), "99", staff=True)
-    assert call(block, "queue", {})["status"] == 401
+    assert call(block, "api", {"method": "GET", "path": "/api/v1/me"})["status"] == 401

@@ -107,5 +107,20 @@ def test_records_written_before_the_compiled_build_still_load() -> None:
             if isinstance(expected, ActiveDays):
                 value, expected = list(value), list(expected)
             assert value == expected, name
-    # and records are written byte for byte as then, by either build
-    assert pickle.dumps(_states(), protocol=5) == base64.b64decode(_OLD_RECORDS)
+    # and records written now are those records plus the fields added since, at the end
+    for made in _states():
+        added = [name for name, _default in type(made).ADDED]
+        assert list(type(made).FIELDS[len(type(made).FIELDS) - len(added) :]) == added
+        assert made.__getstate__()[: len(made.FIELDS) - len(added)] == tuple(
+            getattr(made, name) for name in made.FIELDS[: len(made.FIELDS) - len(added)]
+        )
+
+
+def test_the_added_fields_round_trip() -> None:
+    learner, post, _reflection, _cohort = _states()
+    learner.who, learner.last_post = ("maria", "María López"), (5.0, "Hi", "I am stuck", "")
+    post.who, post.excerpt, post.context = ("maria", ""), "body", ("The thread", "its text")
+    for made in (learner, post):
+        loaded = pickle.loads(pickle.dumps(made, protocol=5))
+        for name, _default in type(made).ADDED:
+            assert getattr(loaded, name) == getattr(made, name), name

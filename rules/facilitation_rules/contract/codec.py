@@ -67,12 +67,16 @@ def _decode_actor(value: Any) -> Actor:
         role = Role(value.get("role", "learner"))
     except ValueError:
         raise EventDecodeError(f"role: unknown role {value.get('role')!r}") from None
-    username = value.get("username")
+    username, name = value.get("username"), value.get("name")
     if username is not None and not isinstance(username, str):
         raise EventDecodeError("username: expected a string")
+    if name is not None and not isinstance(name, str):
+        raise EventDecodeError("name: expected a string")
     if username is not None:
         _bounded("username", username)
-    return Actor(user_id=user_id, role=role, username=username)
+    if name is not None:
+        name = _bounded("name", name)
+    return Actor(user_id=user_id, role=role, username=username, name=name)
 
 
 def _bounded(name: str, value: str) -> str:
@@ -193,6 +197,8 @@ def to_dict(event: Event) -> dict[str, Any]:
             value = {"user_id": value.user_id, "role": value.role.value}
             if event.actor.username is not None:
                 value["username"] = event.actor.username
+            if event.actor.name is not None:
+                value["name"] = event.actor.name
         elif isinstance(value, Enum):
             value = value.value
         out[f.name] = value

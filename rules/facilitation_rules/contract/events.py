@@ -24,8 +24,15 @@ EXCERPT_MAX = 500
 #: string longer than its bound (an id, a URL, a name) makes the event rejected. An id
 #: gets ``ID_MAX`` unless named here (Open edX keys and usernames fit in 255).
 ID_MAX = 255
-MAX_LENGTH: dict[str, int] = {"title": 1000, "body_excerpt": EXCERPT_MAX, "url": 2048}
-TRUNCATED = frozenset({"title", "body_excerpt"})
+MAX_LENGTH: dict[str, int] = {
+    "title": 1000,
+    "body_excerpt": EXCERPT_MAX,
+    "url": 2048,
+    "thread_title": 1000,
+    "thread_excerpt": EXCERPT_MAX,
+}
+#: A display name (``Actor.name``) is free text too: cut, never a reason to refuse.
+TRUNCATED = frozenset({"title", "body_excerpt", "thread_title", "thread_excerpt", "name"})
 
 
 def max_length(field_name: str) -> int:
@@ -47,11 +54,15 @@ ActivityKind = Literal[
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Actor:
-    """Who did it: the LMS user id as a string (the username when the log has no id)."""
+    """Who did it: the LMS user id as a string (the username when the log has no id).
+
+    ``username`` and ``name`` (the display name: the LMS profile's full name) are carried
+    where the LMS has them, so a tutor reads a person rather than an id."""
 
     user_id: str
     role: Role = Role.LEARNER
     username: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +104,10 @@ class PostCreated(Event):
 
     ``post_id`` is the id the LMS gives the post (the forum thread id for a thread);
     ``parent_post_id`` is the post replied to (None for a thread). ``anonymous`` posts hide
-    the author from peers; the engine still knows ``actor``.
+    the author from peers; the engine still knows ``actor``. A response or comment may
+    carry the title and an excerpt of the thread it answers (``thread_title``,
+    ``thread_excerpt``), where the producer knows them: the tutor then reads what the
+    reply is about.
     """
 
     event_type: ClassVar[str] = f"{NAMESPACE}.post.created.v1"
@@ -108,6 +122,8 @@ class PostCreated(Event):
     word_count: int = 0
     anonymous: bool = False
     url: str | None = None
+    thread_title: str = ""
+    thread_excerpt: str = ""
 
     def partition_key(self) -> str:
         return self._authored_key()

@@ -24,6 +24,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from facilitation_rules.contract.alerts import Alert
+from facilitation_rules.routing.nudges import Nudge
 from facilitation_rules.routing.roster import FatigueConfig, Roster, RoutingPolicy, Tutor
 
 KIND_AREA = {
@@ -57,6 +58,17 @@ class Request:
             severity=alert.severity,
             cohort=str(alert.details.get("cohort") or ""),
             section=str(alert.details.get("section") or ""),
+        )
+
+    @classmethod
+    def from_nudge(cls, nudge: Nudge) -> Request:
+        """A stored nudge, routed again (redistribution, reassignment): its first rule."""
+        first = nudge.items[0] if nudge.items else None
+        return cls(
+            key=nudge.nudge_id,
+            rule=first.rule if first else "",
+            kind=first.kind if first else "",
+            severity=nudge.severity,
         )
 
 
@@ -97,7 +109,7 @@ def assign(
     pool = [t for t in roster.tutors if not t.away and t.tutor_id not in exclude]
     if not pool:
         raise NoTutor(f"no tutor available in {roster.course_id} (all away)")
-    area = policy.area or KIND_AREA.get(request.kind, "discussions")
+    area = _area(policy, request)
     pool = _narrow(pool, [t for t in pool if t.covers(area)], f"area {area}", notes)
     if policy.match_cohort and (request.cohort or request.section):
         tags = {f"cohort:{request.cohort}", f"section:{request.section}"}
@@ -121,6 +133,61 @@ def assign(
         notes.append(f"next on shift at {first:%Y-%m-%d %H:%M}Z")
     chosen = _pick(policy, pool, request, loads, affinity, cursor, notes)
     return Decision(chosen.tutor_id, "; ".join(notes), chosen.on_shift(now))
+
+
+def _area(policy: RoutingPolicy, request: Request) -> str:
+    return policy.area or KIND_AREA.get(request.kind, "discussions")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A tutor a nudge could be reassigned to, and what speaks against it (no warnings:
+    a fit). ``recommended``: the one ``assign`` picks among them."""
+
+    tutor_id: str
+    name: str
+    recommended: bool
+    warnings: tuple[str, ...]
+    on_shift: bool
+    open: int
+    capacity: int
+
+
+def reassign_candidates(
+    roster: Roster, request: Request, now: datetime, *, loads: Mapping[str, Load], holder: str
+) -> list[Candidate]:
+    """Every tutor but ``holder``, best first, each with the checks ``assign`` makes: away,
+    the rule's area, capacity, shift (or, for a rule that can wait, a shift starting within
+    its ``on_shift_within``). A lead may override them; the page says so first."""
+    policy = _without_affinity(roster.policy_for(request.rule))
+    area = _area(policy, request)
+    wait = policy.on_shift_within if request.severity != "urgent" else None
+    wait = wait or timedelta(0)
+    try:
+        pick = assign(
+            roster, request, now, loads=loads, exclude=frozenset({holder}), policy=policy
+        ).tutor_id
+    except NoTutor:
+        pick = ""
+    out = []
+    for t in roster.tutors:
+        if t.tutor_id == holder:
+            continue
+        warnings = []
+        if t.away:
+            warnings.append("away")
+        if not t.covers(area):
+            warnings.append(f"does not cover {area}")
+        if _open(loads, t) >= t.capacity:
+            warnings.append(f"at capacity ({_open(loads, t)} of {t.capacity})")
+        start = t.next_shift_start(now)
+        if start - now > wait:  # a rule that can wait lets a shift that starts soon do
+            soon = start - now < timedelta(days=8)
+            warnings.append(f"off shift until {start:%a %H:%M} UTC" if soon else "no hours")
+        load = _open(loads, t)
+        fit = (t.tutor_id == pick, tuple(warnings), t.on_shift(now), load, t.capacity)
+        out.append(Candidate(t.tutor_id, t.name, *fit))
+    return sorted(out, key=lambda c: (not c.recommended, len(c.warnings), c.open / c.capacity))
 
 
 def _narrow(pool: list[Tutor], subset: list[Tutor], what: str, notes: list[str]) -> list[Tutor]:

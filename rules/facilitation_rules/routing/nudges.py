@@ -59,6 +59,12 @@ class NudgeItem:
     url: str = ""
     thread_id: str = ""
     open: bool = True
+    #: When the post (or a learner's latest post) was written; a reply's target time.
+    posted_at: str = ""
+    due_at: str = ""
+    #: For a reply: the thread it answers.
+    thread_title: str = ""
+    thread_excerpt: str = ""
 
     @classmethod
     def from_alert(cls, alert: Alert, fired_at: str) -> NudgeItem:
@@ -75,6 +81,10 @@ class NudgeItem:
             excerpt=str(details.get("excerpt") or ""),
             url=str(details.get("url") or ""),
             thread_id=str(details.get("thread_id") or ""),
+            posted_at=str(details.get("posted_at") or ""),
+            due_at=str(details.get("due_at") or ""),
+            thread_title=str(details.get("thread_title") or ""),
+            thread_excerpt=str(details.get("thread_excerpt") or ""),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -91,6 +101,10 @@ class NudgeItem:
             "url": self.url,
             "thread_id": self.thread_id,
             "open": self.open,
+            "posted_at": self.posted_at,
+            "due_at": self.due_at,
+            "thread_title": self.thread_title,
+            "thread_excerpt": self.thread_excerpt,
         }
 
     @classmethod
@@ -109,6 +123,10 @@ class NudgeItem:
             url=str(data.get("url") or ""),
             thread_id=str(data.get("thread_id") or ""),
             open=bool(data.get("open", True)),
+            posted_at=str(data.get("posted_at") or ""),
+            due_at=str(data.get("due_at") or ""),
+            thread_title=str(data.get("thread_title") or ""),
+            thread_excerpt=str(data.get("thread_excerpt") or ""),
         )
 
 
@@ -130,6 +148,9 @@ class Nudge:
     escalated_from: str = ""
     not_useful: bool = False
     reasons: tuple[str, ...] = field(default=())
+    #: The learner as the LMS names them (empty where it sent no names).
+    learner_name: str = ""
+    learner_username: str = ""
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -157,6 +178,9 @@ class Nudge:
             "resolution": self.resolution,
             "escalated_from": self.escalated_from,
             "not_useful": self.not_useful,
+            "learner_name": self.learner_name,
+            "learner_username": self.learner_username,
+            "summary": reason_sentence(self.items),
             "items": [item.to_dict() for item in self.items],
         }
 
@@ -169,3 +193,66 @@ def summary_reasons(items: tuple[NudgeItem, ...]) -> tuple[str, ...]:
             for reason in item.reasons:
                 seen.setdefault(reason, None)
     return tuple(seen)
+
+
+def reason_sentence(items: tuple[NudgeItem, ...]) -> str:
+    """One sentence of why, over the open items: each reason once, and of reasons that say
+    the same kind of thing ("active on 1 day so far", "active on 1 of the last 14 days"),
+    the first only. Different rules often word one fact twice."""
+    said: set[str] = set()
+    parts: list[str] = []
+    for reason in summary_reasons(items):
+        topic = _topic(reason)
+        if topic not in said:
+            said.add(topic)
+            parts.append(reason)
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _topic(reason: str) -> str:
+    """What a reason is about: its first two words before a number ("active on", "no
+    activity", "no reply")."""
+    words = []
+    for word in reason.lower().split():
+        if any(ch.isdigit() for ch in word):
+            break
+        words.append(word)
+    return " ".join(words[:2]) or reason
+
+
+def safe_url(url: str) -> str:
+    """``url`` when it is an absolute http(s) URL with nothing that could break out of a
+    link (spaces, quotes, angle brackets, control characters), else "" — what the tutor
+    page shows as a link is what a digest or a webhook may carry."""
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest or rest[0] in "/\\":
+        return ""
+    if any(ch.isspace() or ch in '<>"|`\\' or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return ""
+    return text
+
+
+def learner_links(lms_url: str, course_id: str, learner_id: str, username: str) -> dict[str, str]:
+    """The learner's profile and progress pages in the LMS (none without an LMS URL)."""
+    base = safe_url(lms_url).rstrip("/")
+    if not base:
+        return {}
+    links = {"progress": f"{base}/courses/{_path(course_id)}/progress/{_path(learner_id)}/"}
+    if username:
+        links["profile"] = f"{base}/u/{_path(username)}"
+    return links
+
+
+def _path(part: str) -> str:
+    """``part`` for a URL path: unreserved characters kept, the rest percent-encoded."""
+    keep = "-._~:+@"
+    return "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in keep) else f"%{ord(ch):02X}"
+        if ord(ch) < 128
+        else "".join(f"%{b:02X}" for b in ch.encode())
+        for ch in part
+    )

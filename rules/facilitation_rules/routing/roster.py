@@ -43,7 +43,8 @@ class Tutor:
     tutor_id: str
     name: str
     email: str = ""
-    #: The LMS identity (user id or username) the tutor XBlock maps to this tutor.
+    #: The LMS identity (username, else user id) the tutor XBlock maps to this tutor. Only
+    #: this maps an LMS user to a tutor: empty, the tutor cannot sign in through the LMS.
     lms_user_id: str = ""
     timezone: str = "UTC"
     #: Weekday (Monday=0) -> shifts in local time. Empty: always on shift.
@@ -166,6 +167,9 @@ def parse_roster(data: Any, source: str = "roster") -> Roster:
     ids = [t.tutor_id for t in tutors]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     problems += [f"tutors: duplicate id {d!r}" for d in dupes]
+    lms = [t.lms_user_id for t in tutors if t.lms_user_id]
+    twice = sorted({u for u in lms if lms.count(u) > 1})
+    problems += [f"tutors: lms_user_id {d!r} names two tutors" for d in twice]
     routing = data.get("routing") or {}
     default = _policy(routing.get("default") or {}, RoutingPolicy())
     rules = {name: _policy(raw, default) for name, raw in (routing.get("rules") or {}).items()}
@@ -225,7 +229,7 @@ def _tutor(raw: dict[str, Any], where: str, problems: list[str]) -> Tutor:
         tutor_id=raw["id"],
         name=raw.get("name") or raw["id"],
         email=raw.get("email", ""),
-        lms_user_id=str(raw.get("lms_user_id") or raw["id"]),
+        lms_user_id=str(raw.get("lms_user_id") or ""),
         timezone=tz,
         hours=hours,
         capacity=raw.get("capacity", 20),

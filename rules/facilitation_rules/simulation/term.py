@@ -74,12 +74,15 @@ class Simulation:
         engine: bool,
         seed: int,
         model: TutorModel | None = None,
+        start: datetime = START,
     ) -> None:
+        """``start``: the course's first Monday (``START`` unless its events were moved)."""
         self.course, self.roster, self.engine = course, roster, engine
+        self.start = start
         self.model = model or TutorModel()
         self.rng = random.Random(seed * 7919)  # same tutors, same habits in both runs
         self.replayer = Replayer(lambda _course: rules)
-        self.end = START + timedelta(weeks=WEEKS)
+        self.end = start + timedelta(weeks=WEEKS)
         self.heap: list[tuple[datetime, int, str, Any]] = []
         self.seq = itertools.count()
         self.posts: dict[str, _Post] = {}
@@ -97,21 +100,26 @@ class Simulation:
         self.tutor_replies = 0
         self.alerts_seen = 0
         self.alerts_by_rule: dict[str, int] = defaultdict(int)
+        #: What the tutors did, for a live demo to replay: their replies (events) and, per
+        #: alert, who closed its nudge when (a nudge acted on, not one a reply resolved).
+        self.replies: list[PostCreated] = []
+        self.handled: dict[str, tuple[str, datetime]] = {}
 
     def push(self, at: datetime, kind: str, payload: Any) -> None:
         heapq.heappush(self.heap, (at, next(self.seq), kind, payload))
 
-    def run(self) -> dict[str, Any]:
+    def run(self, until: datetime | None = None) -> dict[str, Any]:
+        """Simulate the term (or up to ``until``) and summarise its outcome."""
         for event in self.course.events:
             self.push(event.occurred_at, "event", event)
         for tutor in self.roster.tutors:
             self._schedule_browsing(tutor)
         horizon = self.end + timedelta(days=3)
-        t = START
+        t = self.start
         while t < horizon:  # ticks keep alert times close to the engine's due times
             self.push(t, "tick", None)
             t += timedelta(minutes=15)
-        while self.heap:
+        while self.heap and (until is None or self.heap[0][0] <= until):
             at, _, kind, payload = heapq.heappop(self.heap)
             if kind == "event":
                 self._feed(payload)
@@ -160,13 +168,14 @@ class Simulation:
             parent_post_id=post_id,
             post_kind="response" if post_id == post.thread_id else "comment",
         )
+        self.replies.append(reply)
         self.push(at, "event", reply)
 
     # --- tutors ------------------------------------------------------------------------
 
     def _schedule_browsing(self, tutor: Tutor) -> None:
         step = timedelta(hours=self.model.browse_every_hours)
-        t = START + timedelta(minutes=self.rng.uniform(0, 60))
+        t = self.start + timedelta(minutes=self.rng.uniform(0, 60))
         while t < self.end + timedelta(days=3):
             if tutor.on_shift(t):
                 if self.rng.random() >= self.model.browse_skip:
@@ -198,6 +207,8 @@ class Simulation:
     def _act(self, nudge: _Nudge, at: datetime) -> None:
         if not nudge.open:
             return
+        for alert_id in nudge.items:
+            self.handled[alert_id] = (nudge.tutor, at)
         for item in nudge.items.values():
             if item.subject_type == "post" and item.subject_id in self.unanswered:
                 self.unanswered.discard(item.subject_id)

@@ -1,13 +1,17 @@
-"""`facilitation tutors serve|token|revoke|check|away|tick`: the tutor team side of the engine.
+"""`facilitation tutors serve|token|tokens|revoke|check|away|tick`: the tutor team side.
 
     facilitation tutors check ROSTER.yaml             validate a roster, print the shifts
-    facilitation tutors token --tutor ana [--lead]    issue a token (printed once)
+    facilitation tutors token --tutor ana [--days N]  issue a token (printed once) for a
+                                                      roster tutor; it expires after N days
+    facilitation tutors tokens [--json]               list tokens: tutor, id, expiry
     facilitation tutors serve [--port 8077]           the tutor API + page (+ timed work)
     facilitation tutors away --tutor ben [--back]     mark a tutor away: nudges move on
     facilitation tutors tick                          wake snoozes, escalate, redistribute
 
 The API reads FACILITATION_TUTOR_SERVICE_TOKEN (the secret the tutor XBlock's LMS shares)
-and FACILITATION_TUTOR_TOKENS_FILE (optional YAML of hashed tokens). Notifications:
+and FACILITATION_TUTOR_TOKENS_FILE (optional YAML of hashed tokens); tokens live
+FACILITATION_TUTOR_TOKEN_DAYS (90) and the roster (--roster or FACILITATION_ROSTER_PATH)
+says who may have one. Notifications:
 FACILITATION_TUTOR_PAGE_URL (the link in pings and digests), FACILITATION_SMTP_HOST,
 FACILITATION_SMTP_PORT (25), FACILITATION_SMTP_FROM, FACILITATION_SMTP_USERNAME,
 FACILITATION_SMTP_PASSWORD, FACILITATION_SMTP_STARTTLS (1/0).
@@ -33,10 +37,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=_check)
 
-    token = actions.add_parser("token", help="issue an access token for a tutor")
+    token = actions.add_parser("token", help="issue an access token for a roster tutor")
     token.add_argument("--tutor", required=True)
     token.add_argument("--lead", action="store_true", help="the token sees the whole team")
+    token.add_argument(
+        "--days", type=float, help="lifetime in days (default: FACILITATION_TUTOR_TOKEN_DAYS)"
+    )
     token.set_defaults(func=_token)
+
+    tokens = actions.add_parser("tokens", help="list issued tokens (never their secrets)")
+    tokens.add_argument("--json", action="store_true")
+    tokens.set_defaults(func=_tokens)
 
     revoke = actions.add_parser("revoke", help="revoke every token of a tutor")
     revoke.add_argument("--tutor", required=True)
@@ -106,13 +117,8 @@ def _rosters(args: argparse.Namespace) -> Any:
     return RosterFiles(path) if path else None
 
 
-def build_api(args: argparse.Namespace) -> Any:
-    """The TutorApi wired from settings: Redis queue, tokens, rosters (hot reloaded)."""
-    from facilitation_stream.delivery.queues import DEFAULT_PREFIX, TutorQueue
-    from facilitation_stream.delivery.tutor_api import TutorApi
-    from facilitation_stream.delivery.tutor_auth import LmsTutor, TokenStore, hash_token
-
-    client = _redis(args)
+def _all_rosters(args: argparse.Namespace) -> Any:
+    """A callable returning the current rosters (reloaded when a file changed)."""
     rosters = _rosters(args)
 
     def all_rosters() -> list[Any]:
@@ -121,43 +127,75 @@ def build_api(args: argparse.Namespace) -> Any:
         rosters.reload()
         return rosters.all()
 
-    def lms_user(user: str) -> LmsTutor | None:
-        for roster in all_rosters():
-            for t in roster.tutors:
-                if user in (t.lms_user_id, t.tutor_id):
-                    return LmsTutor(t.tutor_id, t.lead)
-        return None
+    return all_rosters
 
-    def is_lead(tutor_id: str) -> bool:
-        return any(t.lead and t.tutor_id == tutor_id for r in all_rosters() for t in r.tutors)
+
+def _token_store(args: argparse.Namespace, client: Any, all_rosters: Any) -> Any:
+    from datetime import timedelta
+
+    from facilitation_stream.delivery.queues import DEFAULT_PREFIX
+    from facilitation_stream.delivery.tutor_auth import RosterDirectory, TokenStore, hash_token
+    from facilitation_stream.settings import get_settings
 
     service = os.environ.get("FACILITATION_TUTOR_SERVICE_TOKEN")
-    tokens = TokenStore(
+    return TokenStore(
         client,
         DEFAULT_PREFIX,
+        RosterDirectory(all_rosters),
         tokens_file=os.environ.get("FACILITATION_TUTOR_TOKENS_FILE") or None,
         service_token_hash=hash_token(service) if service else None,
-        lms_users=lms_user,
-        is_lead=is_lead,
+        lifetime=timedelta(days=get_settings().tutor_token_days),
     )
-    return TutorApi(TutorQueue(client), tokens, all_rosters)
+
+
+def build_api(args: argparse.Namespace) -> Any:
+    """The TutorApi wired from settings: Redis queue, tokens, rosters (hot reloaded)."""
+    from facilitation_stream.delivery.queues import TutorQueue
+    from facilitation_stream.delivery.tutor_api import TutorApi
+    from facilitation_stream.settings import get_settings
+
+    client = _redis(args)
+    all_rosters = _all_rosters(args)
+    tokens = _token_store(args, client, all_rosters)
+    return TutorApi(TutorQueue(client), tokens, all_rosters, lms_url=get_settings().lms_url)
 
 
 def _token(args: argparse.Namespace) -> int:
-    from facilitation_stream.delivery.queues import DEFAULT_PREFIX
-    from facilitation_stream.delivery.tutor_auth import TokenStore
+    from facilitation_stream.delivery.tutor_auth import UnknownTutor
 
-    token = TokenStore(_redis(args), DEFAULT_PREFIX).issue(args.tutor, lead=args.lead)
+    store = _token_store(args, _redis(args), _all_rosters(args))
+    try:
+        token = store.issue(args.tutor, lead=args.lead, days=args.days)
+    except (UnknownTutor, ValueError) as err:
+        print(f"no token issued: {err}", file=sys.stderr)
+        return 1
     print(token)
     print(f"(token for {args.tutor}: shown once, stored hashed)", file=sys.stderr)
     return 0
 
 
-def _revoke(args: argparse.Namespace) -> int:
-    from facilitation_stream.delivery.queues import DEFAULT_PREFIX
-    from facilitation_stream.delivery.tutor_auth import TokenStore
+def _tokens(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+    from datetime import UTC, datetime
 
-    count = TokenStore(_redis(args), DEFAULT_PREFIX).revoke(args.tutor)
+    now = datetime.now(UTC)
+    rows = _token_store(args, _redis(args), _all_rosters(args)).tokens()
+    if args.json:
+        print(json.dumps([{**asdict(t), "expired": t.expired(now)} for t in rows], indent=2))
+        return 0
+    for t in rows:
+        state = "EXPIRED" if t.expired(now) else "valid"
+        print(
+            f"{t.tutor_id:<12} {t.token_id}  issued {t.issued_at or '?':<20} "
+            f"expires {t.expires_at or 'never (refused)':<20} {state}"
+            f"{' lead' if t.lead else ''}  ({t.source})"
+        )
+    print(f"{len(rows)} token(s)", file=sys.stderr)
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    count = _token_store(args, _redis(args), _all_rosters(args)).revoke(args.tutor)
     print(f"revoked {count} token(s) of {args.tutor}")
     return 0
 

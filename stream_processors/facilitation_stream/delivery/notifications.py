@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from facilitation_rules.contract.codec import format_time
 from facilitation_rules.routing.assignment import in_quiet_hours, notify_mode
-from facilitation_rules.routing.nudges import Nudge
+from facilitation_rules.routing.nudges import Nudge, safe_url
 from facilitation_rules.routing.roster import Roster, Tutor
 from facilitation_stream.metrics import Metrics, get_metrics
 
@@ -225,15 +225,20 @@ def _slack_escape(text: str) -> str:
 def nudge_line(nudge: Nudge) -> str:
     first = nudge.items[0] if nudge.items else None
     title = f" — {first.title}" if first and first.title else ""
-    return f"[{nudge.severity}] learner {nudge.learner_id}: {'; '.join(nudge.reasons)}{title}"
+    who = nudge.learner_name or nudge.learner_username or nudge.learner_id
+    return f"[{nudge.severity}] learner {who}: {'; '.join(nudge.reasons)}{title}"
+
+
+# Links leave here only as the tutor page shows them: absolute http(s) URLs, nothing that
+# can end a Slack link or start a script (``safe_url``); any other is left out.
 
 
 def webhook_payload(nudges: list[Nudge], page_url: str, heading: str) -> dict[str, Any]:
     """Slack-compatible: ``text`` for any receiver, ``blocks`` for Slack."""
     lines = [_slack_escape(nudge_line(n)) for n in nudges]
     text = f"{heading}\n" + "\n".join(f"• {line}" for line in lines)
-    if page_url:
-        text += f"\n<{page_url}|Open your queue>"
+    if safe_url(page_url):
+        text += f"\n<{safe_url(page_url)}|Open your queue>"
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
 
@@ -241,9 +246,10 @@ def digest_email(tutor: Tutor, nudges: list[Nudge], page_url: str) -> dict[str, 
     lines = [f"Hello {tutor.name},", "", f"{len(nudges)} nudge(s) are waiting for you:", ""]
     for n in nudges:
         lines.append(f"- {nudge_line(n)}")
-        lines += [f"    {item.url}" for item in n.items if item.open and item.url]
-    if page_url:
-        lines += ["", f"Your queue: {page_url}"]
+        links = [safe_url(item.url) for item in n.items if item.open]
+        lines += [f"    {link}" for link in links if link]
+    if safe_url(page_url):
+        lines += ["", f"Your queue: {safe_url(page_url)}"]
     return {
         "subject": f"Facilitation digest: {len(nudges)} nudge(s) waiting",
         "text": "\n".join(lines),

@@ -1,5 +1,9 @@
 """Lua scripts for the tutor queues: every nudge transition is one atomic script.
 
+This module holds the shared prelude and what the engine side does (the router's enqueue,
+waking, escalating, an alert's condition clearing, a learner's retirement);
+``tutor_action_scripts`` holds what tutors do.
+
 Redis runs a script to completion before any other command, so two tutors claiming one
 nudge are serialised and exactly one sees ``ok``; a repeated call sees ``noop``. Every
 script returns ``{status, nudge_id, state, tutor}`` with status one of ok, noop, created,
@@ -17,11 +21,12 @@ derived inside the scripts):
   P nudges:<course|learner>  set of the learner's nudge ids (for retirement)
   P retired:<sha1(course|learner)>  the learner was retired: no nudge about them again
   P feedback:not_useful  hash rule -> count
+  P undo:<id>         what resolve / not-useful / reassign changed, for a few seconds
 """
 
 from __future__ import annotations
 
-_PRELUDE = r"""
+PRELUDE = r"""
 local P = ARGV[1]
 local function nkey(id) return P .. 'nudge:' .. id end
 local function qkey(t) return P .. 'queue:' .. t end
@@ -68,6 +73,29 @@ local function close(id, n, state, resolution, by, at, retention)
     end
   end
 end
+-- Undo: before an undoable transition, keep what it changes (for ``window`` seconds);
+-- after it, how long the history was, so an undo sees whether anything happened since.
+local SNAP = {'state', 'tutor', 'claimed_by', 'snoozed_until', 'score', 'resolution',
+              'not_useful', 'escalated_from'}
+local function snapshot(id, n, action, by, window)
+  local w = tonumber(window)
+  if not w or w <= 0 then return end
+  local k = P .. 'undo:' .. id
+  redis.call('DEL', k)
+  local vals = redis.call('HMGET', n, unpack(SNAP))
+  for i, f in ipairs(SNAP) do redis.call('HSET', k, f, vals[i] or '') end
+  local mk = redis.call('GET', P .. 'merge:' .. redis.call('HGET', n, 'merge_key'))
+  redis.call('HSET', k, 'action', action, 'by', by, 'merge', mk == id and '1' or '0',
+             'unclaimed', redis.call('ZSCORE', P .. 'unclaimed', id) or '',
+             'snoozed', redis.call('ZSCORE', P .. 'snoozed', id) or '')
+  redis.call('EXPIRE', k, w)
+end
+local function seal(id)
+  local k = P .. 'undo:' .. id
+  if redis.call('EXISTS', k) == 1 then
+    redis.call('HSET', k, 'hist_len', redis.call('LLEN', P .. 'hist:' .. id))
+  end
+end
 local function guard(id, n, actor, require_owner)
   local state = redis.call('HGET', n, 'state')
   if not state then return reply('not_found', id, nil) end
@@ -85,7 +113,7 @@ end
 # merges into (when that one's holder is still ``reroute_from`` and nobody claimed it),
 # the "assigned lately" record of the chosen tutor and the round-robin cursor it used.
 ENQUEUE = (
-    _PRELUDE
+    PRELUDE
     + r"""
 local alert_id, id, mkey, tutor = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, now_ts, actor = ARGV[10], ARGV[11], ARGV[12]
@@ -112,6 +140,12 @@ if open and is_open(redis.call('HGET', nkey(open), 'state')) then
   end
   redis.call('HSET', n, 'items', cjson.encode(items), 'reasons', cjson.encode(reasons),
              'updated_at', now)
+  local fields = cjson.decode(ARGV[6])
+  for _, f in ipairs({'learner_name', 'learner_username'}) do
+    if (fields[f] or '') ~= '' and (redis.call('HGET', n, f) or '') == '' then
+      redis.call('HSET', n, f, fields[f])
+    end
+  end
   local aff = cjson.decode(redis.call('HGET', n, 'affinity_keys') or '[]')
   for _, k in ipairs(cjson.decode(ARGV[13])) do
     local dup = false
@@ -160,98 +194,10 @@ return reply('created', id, n)
 """
 )
 
-# ARGV: P, id, actor, now_iso, now_ts, require_owner
-CLAIM = (
-    _PRELUDE
-    + r"""
-local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
-local n = nkey(id)
-local denied = guard(id, n, actor, ARGV[6])
-local state = redis.call('HGET', n, 'state')
-if state == 'claimed' then
-  if redis.call('HGET', n, 'claimed_by') == actor then return reply('noop', id, n) end
-  return reply('conflict', id, n)
-end
-if denied then return denied end
-if not is_open(state) then return reply('conflict', id, n) end
-move(id, n, redis.call('HGET', n, 'tutor'), actor)
-redis.call('HSET', n, 'state', 'claimed', 'claimed_by', actor, 'snoozed_until', '',
-           'updated_at', now)
-redis.call('ZREM', P .. 'unclaimed', id)
-redis.call('ZREM', P .. 'snoozed', id)
-set_affinity(n, actor)
-hist(id, now, actor, 'claimed', state, 'claimed', '')
-return reply('ok', id, n)
-"""
-)
-
-# ARGV: P, id, actor, now_iso, now_ts, require_owner, final_state, resolution, retention_s
-RESOLVE = (
-    _PRELUDE
-    + r"""
-local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
-local n = nkey(id)
-local state = redis.call('HGET', n, 'state')
-if state and not is_open(state) then return reply('noop', id, n) end
-local denied = guard(id, n, actor, ARGV[6])
-if denied then return denied end
-close(id, n, ARGV[7], ARGV[8], actor, now, ARGV[9])
-return reply('ok', id, n)
-"""
-)
-
-# ARGV: P, id, actor, now_iso, now_ts, require_owner, retention_s, note
-NOT_USEFUL = (
-    _PRELUDE
-    + r"""
-local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
-local n = nkey(id)
-local denied = guard(id, n, actor, ARGV[6])
-if denied then return denied end
-if redis.call('HGET', n, 'not_useful') == '1' then return reply('noop', id, n) end
-redis.call('HSET', n, 'not_useful', '1')
-local counted = {}
-for _, item in ipairs(cjson.decode(redis.call('HGET', n, 'items'))) do
-  if not counted[item.rule] then
-    counted[item.rule] = true
-    redis.call('HINCRBY', P .. 'feedback:not_useful', item.rule, 1)
-  end
-end
-hist(id, now, actor, 'not-useful', '', '', ARGV[8])
-if is_open(redis.call('HGET', n, 'state')) then
-  close(id, n, 'resolved', 'not-useful', actor, now, ARGV[7])
-end
-return reply('ok', id, n)
-"""
-)
-
-# ARGV: P, id, actor, now_iso, now_ts, require_owner, until_iso, until_ts
-SNOOZE = (
-    _PRELUDE
-    + r"""
-local id, actor, now = ARGV[2], ARGV[3], ARGV[4]
-local n = nkey(id)
-local denied = guard(id, n, actor, ARGV[6])
-if denied then return denied end
-local state = redis.call('HGET', n, 'state')
-if not is_open(state) then return reply('conflict', id, n) end
-if state == 'snoozed' and redis.call('HGET', n, 'snoozed_until') == ARGV[7] then
-  return reply('noop', id, n)
-end
-local score = tonumber(redis.call('HGET', n, 'rank')) * 10000000000 + tonumber(ARGV[8])
-redis.call('HSET', n, 'state', 'snoozed', 'snoozed_until', ARGV[7], 'score', score,
-           'updated_at', now)
-redis.call('ZADD', qkey(redis.call('HGET', n, 'tutor')), score, id)
-redis.call('ZADD', P .. 'snoozed', ARGV[8], id)
-redis.call('ZREM', P .. 'unclaimed', id)
-hist(id, now, actor, 'snoozed', state, 'snoozed', ARGV[7])
-return reply('ok', id, n)
-"""
-)
 
 # ARGV: P, now_iso, now_ts  -> list of woken ids
 WAKE = (
-    _PRELUDE
+    PRELUDE
     + r"""
 local now, now_ts = ARGV[2], ARGV[3]
 local woken = {}
@@ -274,36 +220,11 @@ return woken
 """
 )
 
-# ARGV: P, id, actor, now_iso, now_ts, require_owner, to_tutor, action
-REASSIGN = (
-    _PRELUDE
-    + r"""
-local id, actor, now, to = ARGV[2], ARGV[3], ARGV[4], ARGV[7]
-local n = nkey(id)
-local denied = guard(id, n, actor, ARGV[6])
-if denied then return denied end
-local state = redis.call('HGET', n, 'state')
-if not is_open(state) then return reply('conflict', id, n) end
-local from = redis.call('HGET', n, 'tutor')
-if from == to then return reply('noop', id, n) end
-move(id, n, from, to)
-local score = tonumber(redis.call('HGET', n, 'rank')) * 10000000000
-              + tonumber(redis.call('HGET', n, 'due_ts'))
-redis.call('HSET', n, 'state', 'new', 'claimed_by', '', 'snoozed_until', '', 'score', score,
-           'updated_at', now)
-redis.call('ZADD', qkey(to), score, id)
-redis.call('ZREM', P .. 'snoozed', id)
-redis.call('ZADD', P .. 'unclaimed', ARGV[5], id)
-set_affinity(n, to)
-hist(id, now, actor, ARGV[8], from, to, state)
-return reply('ok', id, n)
-"""
-)
 
 # ARGV: P, id, actor, now_iso, now_ts, lead. Only a still-unclaimed ("new") nudge escalates,
 # and only once: the lead's queue is the end of the line.
 ESCALATE = (
-    _PRELUDE
+    PRELUDE
     + r"""
 local id, actor, now, lead = ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local n = nkey(id)
@@ -322,7 +243,7 @@ return reply('ok', id, n)
 # ARGV: P, alert_id, actor, now_iso, retention_s. The alert's condition cleared: close its
 # item; when no item is left open the nudge auto-resolves.
 ALERT_RESOLVED = (
-    _PRELUDE
+    PRELUDE
     + r"""
 local alert_id, actor, now = ARGV[2], ARGV[3], ARGV[4]
 local id = redis.call('GET', P .. 'alert:' .. alert_id)
@@ -360,7 +281,7 @@ return reply('ok', id, n)
 # scrubbed of what names or quotes them, the open ones closed, and a marker (a digest, not
 # the id) makes ENQUEUE drop any later alert about them.
 REDACT = (
-    _PRELUDE
+    PRELUDE
     + r"""
 local base, actor, now = ARGV[2], ARGV[3], ARGV[4]
 local keep = {nudge_id = true, course_id = true, state = true, tutor = true, severity = true,
@@ -400,3 +321,4 @@ if status == 'ok' then return reply(status, last, nkey(last)) end
 return reply(status, last, nil)
 """
 )
+

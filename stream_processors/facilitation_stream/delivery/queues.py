@@ -3,8 +3,10 @@
 Synchronous (redis-py); async callers (the API, the Faust worker) run these calls with
 ``asyncio.to_thread``: each call is one or two round trips to Redis.
 
-Transitions (all atomic Lua scripts, see ``tutor_queue_lua``; all idempotent):
+Transitions (all atomic Lua scripts, see ``queue_scripts`` and ``tutor_action_scripts``;
+all idempotent):
     new -> claimed -> resolved | snoozed(until) | escalated | auto-resolved
+and, for a few seconds after a resolve / not-useful / reassign, its undo.
 Each one appends ``{at, by, action, from, to, note}`` to the nudge's history list.
 """
 
@@ -19,6 +21,7 @@ import redis
 
 from facilitation_rules.contract.alerts import Alert
 from facilitation_rules.contract.codec import format_time
+from facilitation_rules.routing.assignment import Load
 from facilitation_rules.routing.nudges import (
     SEVERITY_RANK,
     Nudge,
@@ -28,7 +31,8 @@ from facilitation_rules.routing.nudges import (
     queue_score,
     summary_reasons,
 )
-from facilitation_stream.delivery import queue_scripts as lua
+from facilitation_stream.delivery import queue_scripts as engine_scripts
+from facilitation_stream.delivery import tutor_action_scripts as tutor_scripts
 
 DEFAULT_PREFIX = "facilitation:"
 #: The states of a nudge still in a queue (``is_open`` in the scripts).
@@ -83,19 +87,12 @@ class TutorQueue:
         self.client: Any = client
         self.prefix = prefix
         self._scripts = {
-            name: client.register_script(getattr(lua, name))
-            for name in (
-                "ENQUEUE",
-                "CLAIM",
-                "RESOLVE",
-                "NOT_USEFUL",
-                "SNOOZE",
-                "WAKE",
-                "REASSIGN",
-                "ESCALATE",
-                "ALERT_RESOLVED",
-                "REDACT",
+            name: client.register_script(getattr(module, name))
+            for module, names in (
+                (engine_scripts, ("ENQUEUE", "WAKE", "ESCALATE", "ALERT_RESOLVED", "REDACT")),
+                (tutor_scripts, ("CLAIM", "RESOLVE", "NOT_USEFUL", "SNOOZE", "REASSIGN", "UNDO")),
             )
+            for name in names
         }
 
     def _run(self, name: str, *args: Any) -> Outcome:
@@ -143,6 +140,8 @@ class TutorQueue:
             "resolution": "",
             "escalated_from": "",
             "not_useful": "0",
+            "learner_name": str(alert.details.get("learner_name") or ""),
+            "learner_username": str(alert.details.get("learner_username") or ""),
         }
         return self._run(
             "ENQUEUE",
@@ -182,7 +181,9 @@ class TutorQueue:
         now: datetime | None = None,
         own_only: bool = True,
         resolution: str = "done",
+        undo_s: int = 0,
     ) -> Outcome:
+        """``undo_s``: ``undo`` can put it back for this many seconds (0: it cannot)."""
         at = _now(now)
         return self._run(
             "RESOLVE",
@@ -194,6 +195,7 @@ class TutorQueue:
             "resolved",
             resolution,
             CLOSED_RETENTION_S,
+            undo_s,
         )
 
     def not_useful(
@@ -204,6 +206,7 @@ class TutorQueue:
         now: datetime | None = None,
         own_only: bool = True,
         note: str = "",
+        undo_s: int = 0,
     ) -> Outcome:
         """Record "not useful" feedback (counted once per nudge, per rule) and close it."""
         at = _now(now)
@@ -216,6 +219,7 @@ class TutorQueue:
             "1" if own_only else "0",
             CLOSED_RETENTION_S,
             note,
+            undo_s,
         )
 
     def snooze(
@@ -251,6 +255,7 @@ class TutorQueue:
         now: datetime | None = None,
         own_only: bool = True,
         action: str = "reassigned",
+        undo_s: int = 0,
     ) -> Outcome:
         at = _now(now)
         return self._run(
@@ -262,7 +267,24 @@ class TutorQueue:
             "1" if own_only else "0",
             to_tutor,
             action,
+            undo_s,
         )
+
+    def undo(
+        self,
+        nudge_id: str,
+        actor: str,
+        *,
+        now: datetime | None = None,
+        own_only: bool = True,
+        action: str = "",
+    ) -> Outcome:
+        """Put back the nudge's last resolve / not-useful / reassign (``action``: only if it
+        was that one) while its undo lasts and nothing else happened to the nudge since:
+        status ok, else expired or conflict. ``own_only``: only the tutor who did it."""
+        at = _now(now)
+        owner = "1" if own_only else "0"
+        return self._run("UNDO", nudge_id, actor, format_time(at), at.timestamp(), owner, action)
 
     def escalate(
         self, nudge_id: str, lead_id: str, *, now: datetime | None = None, actor: str = "system"
@@ -316,6 +338,16 @@ class TutorQueue:
         for tutor in tutors:
             pipe.zcard(f"{self.prefix}queue:{tutor}")
         return dict(zip(tutors, (int(n) for n in pipe.execute()), strict=True))
+
+    def routing_loads(self, since: datetime) -> dict[str, Load]:
+        """Each tutor's open nudges and how many they were assigned since ``since``."""
+        open_counts = self.loads()
+        tutors = sorted(set(open_counts) | set(self.tutors()))
+        recent = self.assigned_since(tutors, since)
+        return {
+            t: Load(open=open_counts.get(t, 0), recent=r)
+            for t, r in zip(tutors, recent, strict=True)
+        }
 
     def history(self, nudge_id: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.client.lrange(f"{self.prefix}hist:{nudge_id}", 0, -1)]
@@ -390,4 +422,6 @@ def _nudge_from_hash(data: dict[str, str]) -> Nudge:
         escalated_from=data.get("escalated_from", ""),
         not_useful=data.get("not_useful") == "1",
         reasons=summary_reasons(items),
+        learner_name=data.get("learner_name", ""),
+        learner_username=data.get("learner_username", ""),
     )

@@ -198,13 +198,7 @@ class Router:
         return dataclasses.replace(roster, tutors=tutors)
 
     def loads(self, now: datetime) -> dict[str, Load]:
-        open_counts = self.queue.loads()
-        tutors = sorted(set(open_counts) | set(self.queue.tutors()))
-        recent = self.queue.assigned_since(tutors, now - RECENT_WINDOW)
-        return {
-            t: Load(open=open_counts.get(t, 0), recent=r)
-            for t, r in zip(tutors, recent, strict=True)
-        }
+        return self.queue.routing_loads(now - RECENT_WINDOW)
 
     def _affinity(self, alert: Alert) -> list[str]:
         # Most specific first: the thread's tutor, then the learner's.
@@ -251,7 +245,7 @@ class Router:
             if not nudges:
                 continue
             loads = loads or self.loads(now)
-            requests = [(n.nudge_id, _request(n)) for n in nudges]
+            requests = [(n.nudge_id, Request.from_nudge(n)) for n in nudges]
             for nudge_id, decision in redistribute(roster, tutor.tutor_id, requests, now, loads):
                 outcome = self.queue.reassign(
                     nudge_id,
@@ -264,12 +258,3 @@ class Router:
                 if outcome.changed:
                     report.redistributed.append(nudge_id)
 
-
-def _request(nudge: Nudge) -> Request:
-    first = nudge.items[0] if nudge.items else None
-    return Request(
-        key=nudge.nudge_id,
-        rule=first.rule if first else "",
-        kind=first.kind if first else "",
-        severity=nudge.severity,
-    )

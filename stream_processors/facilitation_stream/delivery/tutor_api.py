@@ -1,43 +1,74 @@
 """The tutor HTTP API (aiohttp) and the standalone tutor page it serves.
 
-Every ``/api/v1`` call is authenticated (``tutor_auth``): a missing or unknown token is
-401. A tutor sees and acts on their own queue only — another tutor's nudge is 403; leads
-(roster ``lead: true``) see the whole team and act on any nudge. Transitions answer 200
-(also when repeated: they are idempotent), 409 when the nudge moved on (claimed by someone
-else, already closed), 404 when it does not exist.
+Every ``/api/v1`` call is authenticated (``tutor_auth``): a missing, unknown or expired
+token is 401. A tutor sees and acts on their own queue only — another tutor's nudge is
+403; leads (roster ``lead: true``) see the whole team and act on any nudge. Transitions
+answer 200 (also when repeated: they are idempotent), 409 when the nudge moved on (claimed
+by someone else, already closed), 404 when it does not exist, 400 for input outside the
+bounds ``openapi.json`` states (checked before anything else), 422 for well-formed input
+refused for what no schema states (a time past the window, a tutor not in the team).
+The description is
+``GET /api/v1/openapi.json``; in short:
 
-    GET  /api/v1/me                       who am I, my team (leads: every tutor)
-    GET  /api/v1/queue[?tutor=ID|?all=1]  open nudges, most urgent first
+    GET  /api/v1/me                       who am I, my team, my next shift
+    GET  /api/v1/queue                    open nudges: scope (me | all | tutor), filters
+                                          (severity, rule, course, state, claimed=me,
+                                          overdue), sort (due | oldest | severity), a page,
+                                          counts by severity, rule, state and course
     GET  /api/v1/nudges/{id}              one nudge with its history
-    POST /api/v1/nudges/{id}/claim | resolve | not-useful
-    POST /api/v1/nudges/{id}/snooze       {"hours": 4} or {"until": "2025-03-05T09:00Z"}
-    POST /api/v1/nudges/{id}/reassign     {"to": "tutor-id"}
-    GET  /api/v1/feedback                 leads: "not useful" counts per rule
+    POST /api/v1/nudges/{id}/claim | resolve | not-useful | undo
+    POST /api/v1/nudges/{id}/snooze       {"hours": 4}, {"until": "…Z"} or {"next_shift": true}
+    POST /api/v1/nudges/{id}/reassign     {"to": "tutor-id", "override": false}
+    GET  /api/v1/nudges/{id}/candidates   who it could go to, with what speaks against each
+    GET  /api/v1/team, POST /api/v1/team/reassign, GET /api/v1/feedback    leads only
     GET  /healthz, /metrics, /  (the page), /static/...
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from facilitation_rules.contract.codec import EventDecodeError, format_time, parse_time
+from facilitation_rules.contract.codec import format_time, parse_time
 from facilitation_rules.routing.nudges import Nudge
-from facilitation_rules.routing.roster import Roster
+from facilitation_rules.routing.roster import Roster, Tutor
+from facilitation_rules.routing.triage import counts, is_overdue, ordered, respond_by, shift_after
 from facilitation_stream.delivery.queues import Outcome, TutorQueue
-from facilitation_stream.delivery.tutor_auth import LMS_USER_HEADER, Principal, TokenStore
+from facilitation_stream.delivery.tutor_auth import LMS_USER_HEADER, TokenStore
+from facilitation_stream.delivery.tutor_inputs import (
+    PRINCIPAL,
+    UNDO_WINDOW,
+    BadRequest,
+    error,
+    note_of,
+    present,
+    queue_query,
+    read_body,
+    reassign_body,
+    snooze_until,
+    undo_action,
+)
+from facilitation_stream.delivery.tutor_team import TeamRoutes
 from facilitation_stream.metrics import Metrics, exposition, get_metrics
 
 STATIC = Path(__file__).parent / "static"
+OPENAPI = STATIC / "openapi.json"
+#: The triage view is one piece of code for the page and the Tutor view XBlock: it ships in
+#: the XBlocks' static files (the same distribution), and the page loads it from here.
+SHARED = {
+    "tutor_view_cards.js": ("static/js/tutor_view_cards.js", "text/javascript"),
+    "tutor_view_triage.js": ("static/js/tutor_view_triage.js", "text/javascript"),
+    "tutor_view_triage.css": ("static/css/tutor_view_triage.css", "text/css"),
+}
 Clock = Callable[[], datetime]
 _STATUS = {"ok": 200, "noop": 200, "not_found": 404, "forbidden": 403, "conflict": 409}
-PRINCIPAL = web.RequestKey("principal", Principal)
+ACTIONS = ("claim", "resolve", "not-useful", "snooze", "reassign", "undo")
 
 
 def _now() -> datetime:
@@ -53,31 +84,37 @@ class TutorApi:
         *,
         clock: Clock = _now,
         metrics: Metrics | None = None,
+        lms_url: str = "",
     ) -> None:
         self.queue = queue
         self.tokens = tokens
         self.rosters = rosters
         self.clock = clock
         self.metrics = metrics or get_metrics()
+        self.lms_url = lms_url
+        self.team = TeamRoutes(self)
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._auth])
+        app = web.Application(middlewares=[self._auth], client_max_size=64 * 1024)
         app.add_routes(
             [
                 web.get("/", self.page),
                 web.get("/healthz", self.healthz),
                 web.get("/metrics", self.prometheus),
+                web.get("/static/shared/{name}", self.shared),
                 web.static("/static", STATIC),
+                web.get("/api/v1/openapi.json", self.openapi),
                 web.get("/api/v1/me", self.me),
                 web.get("/api/v1/queue", self.list_queue),
                 web.get("/api/v1/feedback", self.feedback),
                 web.get("/api/v1/nudges/{nudge_id}", self.nudge),
-                web.post("/api/v1/nudges/{nudge_id}/{action}", self.act),
+                *(web.post(f"/api/v1/nudges/{{nudge_id}}/{a}", self.act) for a in ACTIONS),
+                *self.team.routes(),
             ]
         )
         return app
 
-    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     @web.middleware
@@ -86,28 +123,42 @@ class TutorApi:
     ) -> web.StreamResponse:
         if not request.path.startswith("/api/"):
             return await handler(request)
-        principal = await self._call(
+        principal = await self.call(
             self.tokens.authenticate,
             request.headers.get("Authorization"),
             request.headers.get(LMS_USER_HEADER),
         )
         if principal is None:
-            return _error(
+            return error(
                 401,
                 "sign in: a valid tutor token is required",
                 headers={"WWW-Authenticate": 'Bearer realm="facilitation"'},
             )
         request[PRINCIPAL] = principal
-        return await handler(request)
+        try:
+            return await handler(request)
+        except BadRequest as err:
+            return error(err.status, str(err))
 
     # --- pages and probes ----------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "tutor_page.html", headers=_PAGE_HEADERS)
 
+    async def shared(self, request: web.Request) -> web.StreamResponse:
+        found = SHARED.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        path, ctype = found
+        body = files("facilitation_xblocks").joinpath(path).read_bytes()
+        return web.Response(body=body, content_type=ctype, charset="utf-8")
+
+    async def openapi(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(OPENAPI, headers={"Content-Type": "application/json"})
+
     async def healthz(self, request: web.Request) -> web.Response:
         try:
-            await self._call(self.queue.client.ping)
+            await self.call(self.queue.client.ping)
         except Exception as err:  # any Redis failure means "not healthy", with why
             return web.json_response({"ok": False, "redis": str(err)}, status=503)
         return web.json_response({"ok": True})
@@ -116,105 +167,145 @@ class TutorApi:
         body, ctype = exposition(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": ctype})
 
+    # --- rosters -------------------------------------------------------------------------
+
+    def roster_of(self, course_id: str) -> Roster | None:
+        return next((r for r in self.rosters() if r.course_id == course_id), None)
+
+    def tutors(self) -> dict[str, Tutor]:
+        return {t.tutor_id: t for r in self.rosters() for t in r.tutors}
+
+    def shown(self, nudge: Nudge, now: datetime) -> dict[str, Any]:
+        return present(nudge, self.roster_of(nudge.course_id), now, self.lms_url)
+
     # --- reads ---------------------------------------------------------------------------
 
     async def me(self, request: web.Request) -> web.Response:
-        who = request[PRINCIPAL]
-        tutors = {t.tutor_id: t for r in self.rosters() for t in r.tutors}
+        who, now = request[PRINCIPAL], self.clock()
+        tutors = self.tutors()
         me = tutors.get(who.tutor_id)
+        after = shift_after(me, now) if me else None
         return web.json_response(
             {
                 "tutor_id": who.tutor_id,
                 "name": me.name if me else who.tutor_id,
                 "lead": who.lead,
                 "team": sorted(tutors) if tutors else [who.tutor_id],
-                "now": format_time(self.clock()),
+                "names": {t: x.name for t, x in sorted(tutors.items())},
+                "on_shift": me.on_shift(now) if me else True,
+                "next_shift": format_time(after) if after else None,
+                "undo_seconds": int(UNDO_WINDOW.total_seconds()),
+                "now": format_time(now),
             }
         )
 
     async def list_queue(self, request: web.Request) -> web.Response:
-        who = request[PRINCIPAL]
-        target = request.query.get("tutor", who.tutor_id)
-        everyone = request.query.get("all") in ("1", "true")
-        if (everyone or target != who.tutor_id) and not who.lead:
-            return _error(403, "only leads see other tutors' queues")
+        who, now = request[PRINCIPAL], self.clock()
+        query = queue_query(request.query, who.tutor_id)
+        if query.scope != who.tutor_id and not who.lead:
+            return error(403, "only leads see other tutors' queues")
         queues: dict[str, list[Nudge]] = (
-            await self._call(self.queue.list_all)
-            if everyone
-            else {target: await self._call(self.queue.list_queue, target)}
+            await self.call(self.queue.list_all)
+            if query.scope == "all"
+            else {query.scope: await self.call(self.queue.list_queue, query.scope)}
         )
         for tutor, nudges in queues.items():
             self.metrics.open_nudges.labels(tutor=tutor).set(len(nudges))
+        every = [n for nudges in queues.values() for n in nudges]
+        rosters = {r.course_id: r for r in self.rosters()}
+        due = {n.nudge_id: respond_by(n, rosters.get(n.course_id)) for n in every}
+        late = {n.nudge_id for n in every if is_overdue(n, rosters.get(n.course_id), now)}
+        matched = [n for n in every if query.filters.matches(n, n.nudge_id in late)]
+        page = ordered(matched, query.sort, due)[query.offset : query.offset + query.limit]
+        shown = [self.shown(n, now) for n in page]
+        grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in queues}
+        for item in shown:
+            grouped.setdefault(str(item["tutor_id"]), []).append(item)
+        tally: dict[str, Any] = counts(every)
+        tally["overdue"] = len(late)
+        tally["claimed_by_me"] = sum(1 for n in every if n.claimed_by == who.tutor_id)
+        tally["all"] = len(every)
         return web.json_response(
             {
-                "now": format_time(self.clock()),
-                "queues": {t: [n.to_dict() for n in ns] for t, ns in queues.items()},
+                "now": format_time(now),
+                "scope": "all" if query.scope == "all" else query.scope,
+                "total": len(matched),
+                "offset": query.offset,
+                "limit": query.limit,
+                "counts": tally,
+                "nudges": shown,
+                "queues": grouped,
             }
         )
 
     async def nudge(self, request: web.Request) -> web.Response:
-        nudge, denied = await self._visible(request)
-        if denied is not None:
-            return denied
-        assert nudge is not None
-        history = await self._call(self.queue.history, nudge.nudge_id)
-        return web.json_response({"nudge": nudge.to_dict(), "history": history})
+        nudge = await self.visible(request)
+        if isinstance(nudge, web.Response):
+            return nudge
+        history = await self.call(self.queue.history, nudge.nudge_id)
+        return web.json_response({"nudge": self.shown(nudge, self.clock()), "history": history})
 
     async def feedback(self, request: web.Request) -> web.Response:
         if not request[PRINCIPAL].lead:
-            return _error(403, "only leads see feedback counts")
-        return web.json_response({"not_useful": await self._call(self.queue.not_useful_counts)})
+            return error(403, "only leads see feedback counts")
+        return web.json_response({"not_useful": await self.call(self.queue.not_useful_counts)})
 
-    async def _visible(self, request: web.Request) -> tuple[Nudge | None, web.Response | None]:
+    async def visible(self, request: web.Request, anyone: bool = False) -> Nudge | web.Response:
+        """The nudge of the path if the caller may see it (``anyone``: if it exists), else
+        the refusal."""
         who = request[PRINCIPAL]
-        nudge = await self._call(self.queue.get, request.match_info["nudge_id"])
+        nudge = await self.call(self.queue.get, request.match_info["nudge_id"][:128])
         if nudge is None:
-            return None, _error(404, "no such nudge")
-        if not who.lead and nudge.tutor_id != who.tutor_id:
-            return None, _error(403, "this nudge is in another tutor's queue")
-        return nudge, None
+            return error(404, "no such nudge")
+        if not (anyone or who.lead) and nudge.tutor_id != who.tutor_id:
+            return error(403, "this nudge is in another tutor's queue")
+        return nudge
 
     # --- transitions ---------------------------------------------------------------------
 
     async def act(self, request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in ("claim", "resolve", "not-useful", "snooze", "reassign"):
-            return _error(404, f"unknown action {action!r}")
-        nudge, denied = await self._visible(request)
-        if denied is not None:
-            return denied
-        assert nudge is not None
-        who = request[PRINCIPAL]
-        body = await _body(request)
-        if body is None:
-            return _error(400, "the body must be a JSON object")
-        now = self.clock()
+        action = request.path.rsplit("/", 1)[-1]
+        body = await read_body(request)
+        who, now = request[PRINCIPAL], self.clock()
+        me = self.tutors().get(who.tutor_id)
+        # The body is checked before the nudge is looked up: bad input is 400 whatever the id.
+        after = shift_after(me, now) if me is not None else None
+        until = snooze_until(body, now, after) if action == "snooze" else None
+        to, override = reassign_body(body) if action == "reassign" else ("", False)
+        note = note_of(body) if action == "not-useful" else ""
+        undo = undo_action(body) if action == "undo" else ""
+        # An undo is the undoing tutor's, wherever the nudge went (the script checks who).
+        nudge = await self.visible(request, anyone=action == "undo")
+        if isinstance(nudge, web.Response):
+            return nudge
+        q, nid, undo_s = self.queue, nudge.nudge_id, int(UNDO_WINDOW.total_seconds())
         common: dict[str, Any] = {"now": now, "own_only": not who.lead}
-        q, nid = self.queue, nudge.nudge_id
         outcome: Outcome
         if action == "claim":
-            outcome = await self._call(q.claim, nid, who.tutor_id, **common)
+            outcome = await self.call(q.claim, nid, who.tutor_id, **common)
         elif action == "resolve":
-            outcome = await self._call(q.resolve, nid, who.tutor_id, **common)
+            outcome = await self.call(q.resolve, nid, who.tutor_id, undo_s=undo_s, **common)
         elif action == "not-useful":
-            note = str(body.get("note", ""))[:500]
-            outcome = await self._call(q.not_useful, nid, who.tutor_id, note=note, **common)
+            outcome = await self.call(
+                q.not_useful, nid, who.tutor_id, note=note, undo_s=undo_s, **common
+            )
         elif action == "snooze":
-            try:
-                until = _snooze_until(body, now)
-            except ValueError as err:
-                return _error(400, str(err))
-            outcome = await self._call(q.snooze, nid, who.tutor_id, until, **common)
+            assert until is not None
+            outcome = await self.call(q.snooze, nid, who.tutor_id, until, **common)
+        elif action == "undo":
+            outcome = await self.call(q.undo, nid, who.tutor_id, action=undo, **common)
         else:
-            to = body.get("to")
-            team = {t.tutor_id for r in self.rosters() for t in r.tutors}
-            if not isinstance(to, str) or not to or (team and to not in team):
-                return _error(400, "reassign needs 'to': a tutor of the team")
-            outcome = await self._call(q.reassign, nid, who.tutor_id, to, **common)
+            refused = await self.team.check_target(nudge, to, override, now)
+            if refused is not None:
+                return refused
+            outcome = await self.call(q.reassign, nid, who.tutor_id, to, undo_s=undo_s, **common)
         if outcome.status == "ok":
             self._measure(action, nudge, now)
-        after = await self._call(q.get, nid)
-        payload = {"outcome": outcome.to_dict(), "nudge": after.to_dict() if after else None}
+        changed = await self.call(q.get, nid)
+        payload: dict[str, Any] = {
+            "outcome": outcome.to_dict(),
+            "nudge": self.shown(changed, now) if changed else None,
+        }
         if outcome.status not in ("ok", "noop"):
             payload["error"] = _REFUSED.get(outcome.status, outcome.status)
         return web.json_response(payload, status=_STATUS.get(outcome.status, 409))
@@ -234,8 +325,9 @@ class TutorApi:
 
 
 _REFUSED = {
-    "conflict": "this nudge has moved on (claimed by someone else or closed)",
-    "forbidden": "this nudge is in another tutor's queue",
+    "conflict": "this nudge has moved on (claimed by someone else, closed, or changed since)",
+    "expired": "too late to undo: the undo window has passed",
+    "forbidden": "this nudge is in another tutor's queue (or someone else acted on it)",
     "not_found": "no such nudge",
 }
 # The page loads only its own script and style; data is never HTML.
@@ -247,36 +339,6 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
-
-
-async def _body(request: web.Request) -> dict[str, Any] | None:
-    if not request.can_read_body:
-        return {}
-    try:
-        data = json.loads(await request.text() or "{}")
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _snooze_until(body: dict[str, Any], now: datetime) -> datetime:
-    if "until" in body:
-        try:
-            until = parse_time(body["until"])
-        except EventDecodeError as err:
-            raise ValueError(f"until: {err}") from None
-    else:
-        hours = body.get("hours")
-        if not isinstance(hours, int | float) or isinstance(hours, bool):
-            raise ValueError("snooze needs 'hours' (a number) or 'until' (ISO 8601)")
-        until = now + timedelta(hours=float(hours))
-    if not now < until <= now + timedelta(days=30):
-        raise ValueError("snooze until must be in the next 30 days")
-    return until
 
 
 class BackgroundServer:

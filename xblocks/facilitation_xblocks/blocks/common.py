@@ -19,7 +19,7 @@ def mark(text: str) -> str:
 class FacilitationBlockMixin:
     """Mixed into both XBlocks; expects ``runtime``, ``scope_ids`` and a ``tutors`` field."""
 
-    #: Both blocks read ``XBLOCK_SETTINGS["FACILITATION"]`` (see facilitation_xblocks.settings).
+    #: Both blocks read ``XBLOCK_SETTINGS["FACILITATION"]`` (see outbox/config.py).
     block_settings_key = "FACILITATION"
 
     runtime: Any

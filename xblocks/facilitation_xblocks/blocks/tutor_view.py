@@ -1,10 +1,12 @@
 """The tutor view in the LMS: a staff-only XBlock showing the signed-in tutor's queue.
 
-The browser never holds an engine credential. The block's JSON handlers run in the LMS
-and call the engine's tutor API server-side with the shared service token and the header
-``X-Facilitation-LMS-User`` (the signed-in user's username, else id, from the LMS user
-service); the API maps that to a tutor through the roster's ``lms_user_id``, and applies
-the same rules as for the tutor page: own queue only, leads see the team.
+The browser never holds an engine credential. The block's ``api`` JSON handler runs in the
+LMS and calls the engine's tutor API server-side with the shared service token and the
+header ``X-Facilitation-LMS-User`` (the signed-in user's username, else id, from the LMS
+user service); the API maps that to a tutor only through the roster's explicit
+``lms_user_id``, and applies the same rules as for the tutor page: own queue only, leads
+see the team. The handler passes on only the calls the triage view makes (``_ALLOWED``).
+The view itself (``tutor_view_triage.js``, ``tutor_view_cards.js``) is the tutor page's.
 
 Settings (``XBLOCK_SETTINGS["FACILITATION"]``, else ``FACILITATION_*`` environment)::
 
@@ -17,8 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.error
-import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -30,9 +32,17 @@ from facilitation_rules.contract.events import Role
 from facilitation_xblocks.blocks.common import mark
 from facilitation_xblocks.blocks.identity import current_person
 from facilitation_xblocks.blocks.identity import usage_id as block_usage_id
-from facilitation_xblocks.blocks.rendering import dom_prefix, fragment
+from facilitation_xblocks.blocks.rendering import dom_prefix, fragment, resource
 
-ACTIONS = ("claim", "resolve", "snooze", "not-useful")
+_NUDGE = r"/api/v1/nudges/[A-Za-z0-9_-]{1,128}"
+#: The calls the triage view makes, and nothing else: (method, path pattern).
+_ALLOWED = (
+    ("GET", re.compile(r"/api/v1/(me|team)")),
+    ("GET", re.compile(r"/api/v1/queue(\?[A-Za-z0-9_.~%+=&,:-]{0,1000})?")),
+    ("GET", re.compile(_NUDGE + "/candidates")),
+    ("POST", re.compile(_NUDGE + "/(claim|resolve|not-useful|snooze|reassign|undo)")),
+    ("POST", re.compile(r"/api/v1/team/reassign")),
+)
 _TIMEOUT_S = 5.0
 
 
@@ -76,32 +86,33 @@ class TutorViewXBlock(XBlock):
         labels = {"prefix": prefix, "display_name": self.display_name,
                   "refresh": _("Refresh"), "loading": _("Loading your queue…")}
         strings = {
-            "claim": _("Claim"), "resolve": _("Resolve"), "snooze": _("Snooze 4 h"),
-            "not-useful": _("Not useful"), "empty": _("Nothing waiting."),
-            "learner": _("Learner"), "waiting": _("waiting"), "failed": _("Could not load."),
-            "done": _("Done."), "open_page": _("Open the full tutor page"),
+            "failed": _("Could not load."), "refreshed": _("Queue refreshed."),
+            "open_page": _("Open the full tutor page"),
         }
-        return fragment(
+        frag = fragment(
             "tutor_view.html", labels, css="tutor_view.css", js="tutor_view.js",
             init="FacilitationTutorView",
             state={"prefix": prefix, "strings": strings,
                    "page_url": _setting(self._bucket(), "TUTOR_PAGE_URL")},
         )
+        frag.add_css(resource("static/css/tutor_view_triage.css"))
+        frag.add_javascript(resource("static/js/tutor_view_cards.js"))
+        frag.add_javascript(resource("static/js/tutor_view_triage.js"))
+        return frag
 
     @XBlock.json_handler
-    def queue(self, data: Any, suffix: str = "") -> dict[str, Any]:
-        return self._proxy("GET", "/api/v1/queue", None)
-
-    @XBlock.json_handler
-    def act(self, data: Any, suffix: str = "") -> dict[str, Any]:
-        if not isinstance(data, dict) or data.get("action") not in ACTIONS:
-            return {"ok": False, "status": 400, "error": "unknown action"}
-        nudge_id = str(data.get("nudge_id") or "")
-        if not nudge_id:
-            return {"ok": False, "status": 400, "error": "nudge_id is required"}
-        body = {"hours": 4} if data["action"] == "snooze" else {}
-        path = f"/api/v1/nudges/{urllib.parse.quote(nudge_id, safe='')}/{data['action']}"
-        return self._proxy("POST", path, body)
+    def api(self, data: Any, suffix: str = "") -> dict[str, Any]:
+        """One call of the triage view: ``{"method", "path", "body"}``, if it is allowed."""
+        if not isinstance(data, dict):
+            return {"ok": False, "status": 400, "error": "expected {method, path, body}"}
+        method, path, body = data.get("method"), data.get("path"), data.get("body")
+        allowed = any(
+            method == m and isinstance(path, str) and pattern.fullmatch(path)
+            for m, pattern in _ALLOWED
+        )
+        if not allowed or not (body is None or isinstance(body, dict)):
+            return {"ok": False, "status": 400, "error": "not a call the tutor view makes"}
+        return self._proxy(str(method), str(path), body if method == "POST" else None)
 
     def _proxy(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         user = self._lms_user()
@@ -122,9 +133,11 @@ class TutorViewXBlock(XBlock):
                 return {"ok": True, "status": res.status, **json.loads(res.read() or b"{}")}
         except urllib.error.HTTPError as err:
             try:
-                detail = json.loads(err.read() or b"{}").get("error", "")
+                answer = json.loads(err.read() or b"{}")
             except ValueError:
-                detail = ""
-            return {"ok": False, "status": err.code, "error": detail or f"HTTP {err.code}"}
+                answer = {}
+            answer = answer if isinstance(answer, dict) else {}
+            answer["error"] = str(answer.get("error") or f"HTTP {err.code}")
+            return {**answer, "ok": False, "status": err.code}
         except (OSError, ValueError) as err:
             return {"ok": False, "status": 502, "error": f"tutor API unreachable: {err}"}

@@ -8,6 +8,11 @@ from typing import Any
 
 from facilitation_rules.contract.alerts import Alert, AlertKind, Severity, SubjectType, alert_id_for
 from facilitation_rules.contract.codec import format_time
+from facilitation_rules.contract.events import Actor, excerpt
+
+#: What a learner's state keeps of their latest post (a post's own state keeps its excerpt
+#: whole): enough for a tutor to recognise it.
+SHORT_EXCERPT = 200
 
 
 def utc(ts: float) -> datetime:
@@ -70,12 +75,32 @@ def iso_time(ts: float) -> str:
     return format_time(utc(ts))
 
 
+def who_of(actor: Actor) -> tuple[str, str] | None:
+    """The (username, display name) an event carries for its actor; None when neither."""
+    username, name = actor.username or "", actor.name or ""
+    return (username, name) if username or name else None
+
+
+def learner_details(who: tuple[str, str] | None, details: dict[str, Any]) -> dict[str, Any]:
+    """``details`` with the learner's username and display name, where they are known."""
+    if who is not None:
+        if who[0]:
+            details["learner_username"] = who[0]
+        if who[1]:
+            details["learner_name"] = who[1]
+    return details
+
+
 __all__ = [
+    "SHORT_EXCERPT",
     "Severity",
     "alert",
     "day_word",
+    "excerpt",
     "hours",
     "iso_day",
     "iso_time",
+    "learner_details",
     "utc",
+    "who_of",
 ]

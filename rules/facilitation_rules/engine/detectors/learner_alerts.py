@@ -1,5 +1,5 @@
-"""The alerts of the learner rules: their names, firing and resolving them on a state, and
-the never-posted alert's reasons.
+"""The alerts of the learner rules: their names, firing and resolving them on a state, the
+never-posted alert's reasons, and what a tutor's card shows of the learner.
 
 A learner state keeps its open alerts as rule -> episode (``state.open``, None when
 none), so a learner never has two open alerts of one rule; a pack's ``when:`` filter is
@@ -13,7 +13,17 @@ from types import MappingProxyType
 from typing import Any
 
 from facilitation_rules.contract.alerts import AlertKind
-from facilitation_rules.engine.detectors.emit import alert, day_word
+from facilitation_rules.contract.events import Event, PostCreated
+from facilitation_rules.engine.detectors.emit import (
+    SHORT_EXCERPT,
+    alert,
+    day_word,
+    excerpt,
+    iso_day,
+    iso_time,
+    learner_details,
+    who_of,
+)
 from facilitation_rules.engine.outputs import Output
 from facilitation_rules.packs.conditions import passes
 from facilitation_rules.packs.config import DAY, CourseRules
@@ -81,6 +91,7 @@ def fire(
     if state.open is None:
         state.open = {}
     state.open[rule] = episode
+    details = card_details(state, details)
     out.append(_alert(state, rule, episode, at, cfg.severity, reasons, details))
 
 
@@ -98,6 +109,38 @@ def retire(state: LearnerState | None, course_id: str, learner_id: str, at: floa
         subject_id=learner_id, learner_id=learner_id, episode="retired", at=at,
         severity="info", reasons=("the learner's account was retired",), redact=True,
     ))  # fmt: skip
+    return out
+
+
+def remember(state: LearnerState, ev: Event, t: float) -> None:
+    """Keep who the learner is and their latest post, for the cards of their alerts."""
+    if ev.actor.user_id != state.learner_id:
+        return
+    state.who = who_of(ev.actor) or state.who
+    if isinstance(ev, PostCreated):
+        last = state.last_post
+        if last is None or t >= last[0]:  # the latest by event time, whatever the order
+            text = excerpt(ev.body_excerpt, SHORT_EXCERPT)
+            title = ev.title if ev.post_kind == "thread" or not ev.thread_title else (
+                f"Reply to “{ev.thread_title}”"
+            )
+            state.last_post = (t, title, text, ev.url or "")
+
+
+def card_details(state: LearnerState, details: dict[str, Any] | None) -> dict[str, Any]:
+    """What the tutor reads about the learner: who, their latest post (title, excerpt,
+    link) or, when they never posted, one line on what they did do."""
+    out = learner_details(state.who, dict(details or {}))
+    last = state.last_post
+    if last is not None:
+        out["title"], out["excerpt"] = last[1], last[2] or "(no text)"
+        if last[3]:
+            out["url"] = last[3]
+        out["posted_at"] = iso_time(last[0])
+    else:
+        days = len(state.days)
+        seen = f"last active {iso_day(state.last_active)}" if state.active else "never active"
+        out["excerpt"] = f"No forum posts yet; active on {day_word(days)}, {seen}."
     return out
 
 
@@ -141,5 +184,5 @@ def never_posted_reasons(state: LearnerState, rules: CourseRules) -> tuple[str, 
     since = "the course start"
     if rules.course_start is None or (state.enrolled_at or NO_TIME) > rules.course_start:
         since = "enrolling" if state.enrolled_at is not None else "their first visit"
-    seen = "never active" if not state.active else f"active on {len(state.days)} days"
+    seen = "never active" if not state.active else f"active on {day_word(len(state.days))}"
     return (f"no forum post {days} after {since}", seen)

@@ -36,6 +36,7 @@ from facilitation_rules.engine.detectors.learner_alerts import (
     fire,
     never_posted_reasons,
     open_alerts,
+    remember,
     resolve,
     retire,
 )
@@ -84,6 +85,8 @@ def apply(
     elif state.due <= t:
         tick(state, t, rules, cohort, out)  # per-subject event time: deadlines first
     was_enrolled = enrolled(state, rules)
+    if op != REPLY_RECEIVED:
+        remember(state, ev, t)
     if op == POSTED:
         assert isinstance(ev, PostCreated)
         _touched(state, t, u, out, rules, cohort)

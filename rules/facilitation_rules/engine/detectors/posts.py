@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from facilitation_rules.contract.alerts import Alert
 from facilitation_rules.contract.events import PostCreated, Role
-from facilitation_rules.engine.detectors.emit import alert, hours, iso_time
+from facilitation_rules.engine.detectors.emit import (
+    alert,
+    hours,
+    iso_time,
+    learner_details,
+    who_of,
+)
 from facilitation_rules.engine.outputs import Output, Update
 from facilitation_rules.engine.subjects import (
     POST_CREATED,
@@ -69,6 +75,11 @@ def apply(
             created=u.t,
             title=ev.title,
             url=ev.url,
+            who=who_of(ev.actor),
+            excerpt=ev.body_excerpt,
+            context=(ev.thread_title, ev.thread_excerpt)
+            if ev.thread_title or ev.thread_excerpt
+            else None,
         )
         cfg = rules.unanswered
         if ev.post_kind == "thread" and _eligible(ev, cfg):
@@ -234,6 +245,13 @@ def _alert(
     }
     if state.url:
         details["url"] = state.url
+    if not resolve:
+        # what a tutor reads on the card: the post, what it answers, who wrote it, by when
+        details["excerpt"] = state.excerpt
+        details["due_at"] = iso_time(state.breach_due)
+        if state.context is not None:
+            details["thread_title"], details["thread_excerpt"] = state.context
+        learner_details(state.who, details)
     if rule == ESCALATION:
         details["escalate"] = True
         details["route"] = "lead"
