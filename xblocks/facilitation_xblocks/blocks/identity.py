@@ -1,6 +1,7 @@
 """Who is acting, in which course: read from the runtime's user service.
 
-In the LMS the user service's ``opt_attrs`` carry ``edx-platform.user_id``,
+In the LMS the user service's user has a ``full_name`` (the profile's name) and its
+``opt_attrs`` carry ``edx-platform.user_id``,
 ``edx-platform.username``, ``edx-platform.user_is_staff`` and ``edx-platform.user_role``
 (``instructor`` / ``staff`` / ``student``); the xblock-sdk workbench carries
 ``xblock-workbench.user_id``. Forum roles (Community TA ...) are not exposed to XBlocks, so
@@ -26,10 +27,12 @@ class Person:
 
 def current_person(block: Any, tutors: Iterable[str]) -> Person:
     attrs: dict[str, Any] = {}
+    full_name = None
     service = block.runtime.service(block, "user")
     if service is not None:
         user = service.get_current_user()
         attrs = dict(getattr(user, "opt_attrs", None) or {})
+        full_name = str(getattr(user, "full_name", None) or "").strip() or None
     user_id = str(
         attrs.get("edx-platform.user_id")
         or attrs.get("xblock-workbench.user_id")
@@ -47,7 +50,7 @@ def current_person(block: Any, tutors: Iterable[str]) -> Person:
     else:
         role = Role.LEARNER
     return Person(
-        actor=Actor(user_id=user_id, role=role, username=username),
+        actor=Actor(user_id=user_id, role=role, username=username, name=full_name),
         display_name=username or user_id,
     )
 
