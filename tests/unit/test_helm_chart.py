@@ -371,3 +371,15 @@ def test_chart_packages_with_its_generated_files(tools: Path, tmp_path: Path) ->
     assert "openedx-facilitation/files/prometheus/alerts.yaml" in names
     assert "openedx-facilitation/files/dashboards/facilitation.json" in names
     assert not any("/ci/" in name for name in names)
+
+
+def test_the_tutor_page_gets_the_lms_url_and_the_token_lifetime(tools: Path) -> None:
+    api = one(render(tools, "--set", "api.lmsUrl=https://lms.example.org",
+                     "--set", "api.tokenDays=30"), "Deployment", "-api")
+    env = env_of(containers(api)[0])
+    assert env["FACILITATION_LMS_URL"]["value"] == "https://lms.example.org"
+    assert env["FACILITATION_TUTOR_TOKEN_DAYS"]["value"] == "30"
+    default = env_of(containers(one(render(tools), "Deployment", "-api"))[0])
+    assert "FACILITATION_LMS_URL" not in default
+    assert default["FACILITATION_TUTOR_TOKEN_DAYS"]["value"] == "90"
+    assert "tokenDays" in render_fails(tools, "--set", "api.tokenDays=0")
