@@ -43,6 +43,8 @@ OVERRIDES: dict[str, Any] = {
     "FACILITATION_HOST": "nudges.example.org",
     "FACILITATION_TUTOR_API_URL": "http://engine.example.org:8077",
     "FACILITATION_TUTOR_PAGE_URL": "https://nudges.example.org/page/",
+    "FACILITATION_LMS_URL": "https://courses.example.org",
+    "FACILITATION_TUTOR_TOKEN_DAYS": 30,
     "FACILITATION_API_REPLICAS": 3,
     "FACILITATION_TICK_SECONDS": 17,
     "FACILITATION_WORKER_REPLICAS": 4,

@@ -85,6 +85,13 @@ hooks.Filters.CONFIG_DEFAULTS.add_items(
             "FACILITATION_TUTOR_PAGE_URL",
             "{% if ENABLE_HTTPS %}https{% else %}http{% endif %}://{{ FACILITATION_HOST }}/",
         ),
+        # The tutor page links each learner's profile and progress in the LMS.
+        (
+            "FACILITATION_LMS_URL",
+            "{% if ENABLE_HTTPS %}https{% else %}http{% endif %}://{{ LMS_HOST }}",
+        ),
+        # Lifetime of the tutors' sign-in tokens (`do facilitation-sign-in`), in days.
+        ("FACILITATION_TUTOR_TOKEN_DAYS", 90),
         ("FACILITATION_API_REPLICAS", 1),
         ("FACILITATION_TICK_SECONDS", 60),
         # Stream workers.
