@@ -113,8 +113,9 @@ def test_init_creates_the_topics_and_migrates_the_plugin_app(
 
 @pytest.mark.integration
 def test_sign_in_job_issues_a_working_token_per_roster_tutor(root: Path, redis_url: str) -> None:
+    from facilitation_rules.routing.roster import load_roster
     from facilitation_stream.delivery.queues import DEFAULT_PREFIX, connect
-    from facilitation_stream.delivery.tutor_auth import TokenStore
+    from facilitation_stream.delivery.tutor_auth import RosterDirectory, TokenStore
 
     tutor(root, "facilitation", "roster", "load", str(PACKS / "roster.example.yaml"))
     roster = root / "env" / "plugins" / "facilitation" / "apps" / "config" / "roster.yaml"
@@ -128,17 +129,22 @@ def test_sign_in_job_issues_a_working_token_per_roster_tutor(root: Path, redis_u
     assert lines[0].startswith("Tutor page: http://tutors.local.openedx.io/ ")
     tokens = dict(line.split() for line in lines[1:])
     assert list(tokens) == ROSTER_IDS
-    store = TokenStore(connect(redis_url), DEFAULT_PREFIX)
+    store = TokenStore(connect(redis_url), DEFAULT_PREFIX,
+                       RosterDirectory(lambda: [load_roster(roster)]))
     for tutor_id, token in tokens.items():
         principal = store.authenticate(f"Bearer {token}", None)
         assert principal is not None and principal.tutor_id == tutor_id
 
-    named = helper("job", str(root), "facilitation-sign-in", "--tutor", "zoe", "--lead")
-    result = _run_job(named, _job_env(root, FACILITATION_REDIS_URL=redis_url))
+    env = _job_env(root, FACILITATION_REDIS_URL=redis_url, FACILITATION_ROSTER_PATH=str(roster))
+    named = helper("job", str(root), "facilitation-sign-in", "--tutor", "ben", "--lead")
+    result = _run_job(named, env)
     assert result.returncode == 0, result.stderr
-    (zoe,) = result.stdout.splitlines()[1:]
-    principal = store.authenticate(f"Bearer {zoe.split()[1]}", None)
-    assert principal is not None and (principal.tutor_id, principal.lead) == ("zoe", True)
+    (ben,) = result.stdout.splitlines()[1:]
+    principal = store.authenticate(f"Bearer {ben.split()[1]}", None)
+    assert principal is not None and (principal.tutor_id, principal.lead) == ("ben", True)
+    # Only the roster's tutors get a token, and the job says so.
+    stranger = _run_job(helper("job", str(root), "facilitation-sign-in", "--tutor", "zoe"), env)
+    assert stranger.returncode == 1 and "zoe" in stranger.stderr
 
 
 def test_job_arguments_that_could_be_template_markup_are_refused(root: Path) -> None:

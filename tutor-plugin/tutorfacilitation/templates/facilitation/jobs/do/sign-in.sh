@@ -9,6 +9,9 @@ if [ -z "$tutors" ]; then
     'import json, sys; print(" ".join(t["id"] for t in json.load(sys.stdin)["tutors"]))')
 fi
 echo "Tutor page: $FACILITATION_TUTOR_PAGE_URL (sign in with the token; each is shown once)"
+err=$(mktemp)
 for tutor in $tutors; do
-  echo "  $tutor $(facilitation tutors token --tutor "$tutor" $lead 2>/dev/null)"
+  # Tokens are issued only for the roster's tutors: the command says why when it refuses.
+  token=$(facilitation tutors token --tutor "$tutor" $lead 2>"$err") || { cat "$err" >&2; exit 1; }
+  echo "  $tutor $token"
 done
