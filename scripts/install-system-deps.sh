@@ -12,6 +12,7 @@ command -v mvn >/dev/null || need+=(maven)
 # MariaDB (the LMS database of the plugin tests) and its client library (mysqlclient).
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 [ -e /usr/include/mariadb/mysql.h ] || need+=(libmariadb-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)  # mysqlclient's build finds it so
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
