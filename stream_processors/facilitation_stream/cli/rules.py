@@ -23,20 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from facilitation_rules.packs.loader import PackError, parse_pack
+    from facilitation_rules.packs.loader import PackError, parse_pack, read_pack_text
 
     failed = False
     for path in args.files:
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            pack = parse_pack(read_pack_text(path))
         except (OSError, UnicodeDecodeError) as err:
             reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
             print(f"{path}:1:1: cannot read: {reason}")
             failed = True
             continue
-        try:
-            pack = parse_pack(text)
         except PackError as err:
             for problem in err.problems:
                 print(problem.format(path))

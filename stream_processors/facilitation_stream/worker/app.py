@@ -260,6 +260,7 @@ def build_app(
 
     @app.timer(2.0)
     async def reload_rules() -> None:
+        engine.export_counts()  # e.g. when: filters that failed to evaluate
         path = settings.rules_path
         if not path or not os.path.exists(path):
             return
