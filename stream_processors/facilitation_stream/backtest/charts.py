@@ -52,7 +52,9 @@ REPLY_BUCKETS = (
     (float("inf"), "over 4 days"),
 )
 _WIDTH = 620
-_FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
+# vl-convert measures text with the fonts it finds, the browser draws with its own: a wide
+# font first (and the page lets an SVG overflow) so no label is clipped where they differ.
+_FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 
 
 def _rule_scale(rules: Sequence[str]) -> Any:
@@ -90,6 +92,18 @@ def _bin_start(day: date, unit: str) -> date:
     return day
 
 
+def _bins(first: date, last: date, unit: str) -> list[date]:
+    """Every bin from the first to the last, empty ones too: a quiet week shows as one."""
+    found, day = [], _bin_start(first, unit)
+    while day <= last:
+        found.append(day)
+        if unit == "month":
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            day += timedelta(days=7 if unit == "week" else 1)
+    return found
+
+
 def alerts_over_time(alerts: Sequence[Alert]) -> tuple[str, str] | None:
     """Stacked bars of alerts fired per bin, by rule; (svg, the bin's name) or None."""
     import altair as alt
@@ -104,6 +118,14 @@ def alerts_over_time(alerts: Sequence[Alert]) -> tuple[str, str] | None:
         {"bin": start.isoformat(), "rule": rule, "alerts": n}
         for (start, rule), n in sorted(counts.items())
     ]
+    first_rule = min(rule for _, rule in counts)
+    used = {start for start, _ in counts}
+    values += [
+        {"bin": start.isoformat(), "rule": first_rule, "alerts": 0}
+        for start in _bins(days[0], days[-1], unit)
+        if start not in used
+    ]
+    values.sort(key=lambda v: str(v["bin"]))
     fmt = {"day": "%d %b", "week": "%d %b %Y", "month": "%b %Y"}[unit]
     title = {"day": "Day", "week": "Week (starting Monday)", "month": "Month"}[unit]
     rules = sorted({rule for _, rule in counts})

@@ -271,7 +271,7 @@ _CSS = (
     "table.sortable th{cursor:pointer}table.sortable th[aria-sort]::after{content:' ▲'}"
     "table.sortable th[aria-sort=descending]::after{content:' ▼'}"
     "section{border-top:2px solid #0072B2;margin-top:2em}svg{display:block;max-width:100%;"
-    "height:auto;margin:.8em 0}.filter{font-size:1.05em}.warn{color:#8a2a00}"
+    "height:auto;margin:.8em 0;overflow:visible}.filter{font-size:1.05em}.warn{color:#8a2a00}"
     "a{color:#0055a0}code{background:#f4f4f4;padding:0 3px}"
 )
 
