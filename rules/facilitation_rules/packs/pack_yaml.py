@@ -175,6 +175,22 @@ def _second_colon(lines: list[str], mark: yaml.Mark) -> Problem:
     return _at(mark, "a second ':' on this line: put the value in quotes if it holds ': '")
 
 
+def _quote_before(text: str, index: int) -> Problem | None:
+    """A value in quotes that runs over lines until a quote further down closes it: PyYAML
+    stops after that quote; the mistake is the quote that opened it, lines above."""
+    before = text[:index].rstrip(" ")
+    if not before or before[-1] not in "\"'":
+        return None
+    start = before.rfind(before[-1], 0, len(before) - 1)
+    if start < 0 or "\n" not in text[start:index]:
+        return None
+    line = text.count("\n", 0, start)
+    col = start - (text.rfind("\n", 0, start) + 1)
+    closed = text.count("\n", 0, index) + 1
+    return Problem(line + 1, col + 1, f"this quote is closed only on line {closed}: end the "
+                   "value with the same quote on this line")  # fmt: skip
+
+
 def syntax_problem(err: yaml.MarkedYAMLError, text: str) -> Problem:
     """``err`` as a person would say it, at the line of the mistake."""
     if isinstance(err, _Refused):
@@ -196,6 +212,9 @@ def syntax_problem(err: yaml.MarkedYAMLError, text: str) -> Problem:
         return _second_colon(lines, mark)
     if "expected <block end>" in problem and mark is not None:
         here = lines[mark.line] if mark.line < len(lines) else ""
+        opened = _quote_before(text, mark.index)
+        if opened is not None:
+            return opened
         if "'-'" in problem:
             return _at(mark, _LIST_ITEM_HERE)
         if "'?'" in problem:

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("rules", help="check and print rule packs")
     actions = parser.add_subparsers(dest="rules_action", metavar="ACTION", required=True)
     validate = actions.add_parser("validate", help="check rule packs: FILE:LINE:COL: problem")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="rule pack YAML files")
     validate.set_defaults(func=_validate)
     show = actions.add_parser("show-default", help="print the default rule pack")
     show.set_defaults(func=_show_default)
