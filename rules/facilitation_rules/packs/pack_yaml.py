@@ -205,16 +205,15 @@ def syntax_problem(err: yaml.MarkedYAMLError, text: str) -> Problem:
     if "quoted scalar" in context:
         return _at(start, "this quote is never closed: end the value with the same quote")
     if "flow mapping" in context or "flow sequence" in context:
-        opened = "{" if "mapping" in context else "["
-        closing = "}" if opened == "{" else "]"
-        return _at(start, f"the '{opened}' here is not closed: add '{closing}' where it ends")
+        bracket, closing = ("{", "}") if "mapping" in context else ("[", "]")
+        return _at(start, f"the '{bracket}' here is not closed: add '{closing}' where it ends")
     if "mapping values are not allowed" in problem and mark is not None:
         return _second_colon(lines, mark)
     if "expected <block end>" in problem and mark is not None:
         here = lines[mark.line] if mark.line < len(lines) else ""
-        opened = _quote_before(text, mark.index)
-        if opened is not None:
-            return opened
+        quoted = _quote_before(text, mark.index)
+        if quoted is not None:
+            return quoted
         if "'-'" in problem:
             return _at(mark, _LIST_ITEM_HERE)
         if "'?'" in problem:
