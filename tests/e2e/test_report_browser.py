@@ -5,7 +5,6 @@ heading sorts its table. Set FACILITATION_REPORT_SCREENSHOT=path to save a scree
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,28 +12,16 @@ from typing import Any
 import pytest
 
 from facilitation_stream.cli.main import main
+from tests.support.chromium import headless_chromium
 from tests.unit.two_courses import A, B, pack_text, write_two_courses
 
 pytestmark = [pytest.mark.e2e]
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 @pytest.fixture
-def driver() -> Iterator[Any]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("Debian chromium and chromium-driver are required (apt install)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--window-size=1100,1200", "--disable-gpu"):  # fmt: skip
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    yield drv
-    drv.quit()
+def driver(tmp_path: Path) -> Iterator[Any]:
+    with headless_chromium(tmp_path / "chromium-profile") as drv:
+        yield drv
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ nor act on it. Set FACILITATION_TUTOR_SCREENSHOT=path to save a screenshot of th
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +19,12 @@ from facilitation_stream.delivery.queues import TutorQueue
 from facilitation_stream.delivery.router import Router
 from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
 from facilitation_stream.delivery.tutor_auth import TokenStore
+from tests.support.chromium import headless_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 ROOT = Path(__file__).parents[2]
 ROSTER = load_roster(ROOT / "rules/facilitation_rules/packs/roster.example.yaml")
 T0 = datetime(2025, 3, 5, 13, tzinfo=UTC)  # ana, ben, carla on shift
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 XSS = '<img src=x onerror="document.title=\'pwned\'">Where is week 3?'
 
 
@@ -42,21 +41,10 @@ def alert(n: int, learner: str, title: str, severity: str = "high") -> Alert:
 
 
 @pytest.fixture
-def driver() -> Iterator[Any]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("Debian chromium and chromium-driver are required (apt install)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--window-size=1000,1000", "--disable-gpu"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    drv.implicitly_wait(0)
-    yield drv
-    drv.quit()
+def driver(tmp_path: Path) -> Iterator[Any]:
+    with headless_chromium(tmp_path / "chromium-profile", window="1000,1000") as drv:
+        drv.implicitly_wait(0)
+        yield drv
 
 
 @pytest.fixture

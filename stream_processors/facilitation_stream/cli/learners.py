@@ -34,7 +34,7 @@ COLUMNS = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from facilitation_stream.cli.reading import add_reading_options
+    from facilitation_stream.cli.reading import add_event_files, add_reading_options
 
     parser = subparsers.add_parser(
         "learners",
@@ -42,12 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "events",
-        nargs="+",
-        metavar="EVENTS",
-        help="contract JSON lines or Open edX tracking logs, plain or .gz",
-    )
+    add_event_files(parser)
     parser.add_argument(
         "--at",
         required=True,

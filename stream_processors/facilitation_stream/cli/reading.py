@@ -38,6 +38,16 @@ _WORDS = {
 }
 
 
+def add_event_files(parser: argparse.ArgumentParser) -> None:
+    """The files an offline command reads (``replay``, ``learners``)."""
+    parser.add_argument(
+        "events",
+        nargs="+",
+        metavar="EVENTS",
+        help="contract JSON lines or Open edX tracking logs, plain or .gz",
+    )
+
+
 def add_reading_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("reading the files")
     group.add_argument(

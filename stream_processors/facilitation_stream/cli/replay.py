@@ -32,7 +32,7 @@ _COURSES_NAMED = 8
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from facilitation_stream.cli.reading import add_reading_options
+    from facilitation_stream.cli.reading import add_event_files, add_reading_options
 
     parser = subparsers.add_parser(
         "replay",
@@ -40,12 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "events",
-        nargs="+",
-        metavar="EVENTS",
-        help="contract JSON lines or Open edX tracking logs, plain or .gz",
-    )
+    add_event_files(parser)
     parser.add_argument("--rules", metavar="FILE", help="rule pack (default: the shipped pack)")
     parser.add_argument(
         "--compare",
