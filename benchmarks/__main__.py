@@ -13,6 +13,7 @@ MODULES = (
     "benchmarks.bench_states",
     "benchmarks.bench_conditions",
     "benchmarks.bench_worker",
+    "benchmarks.bench_lms",
 )
 
 

@@ -32,7 +32,7 @@ from preview import Prometheus, render  # noqa: E402
 FEEDER = r"""
 import math, random, sys, time
 from facilitation_stream.metrics import get_metrics, start_metrics_server
-from facilitation_xblocks.metrics import default_metrics
+from facilitation_xblocks.outbox.metrics import default_metrics
 m, x = get_metrics(), default_metrics()
 start_metrics_server(int(sys.argv[1]), addr="127.0.0.1")
 rng = random.Random(7)

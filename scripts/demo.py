@@ -100,7 +100,7 @@ def course_until_now(weeks_in: int = 3) -> list:  # type: ignore[type-arg]
 def main() -> int:
     from facilitation_stream.delivery.queues import DEFAULT_PREFIX, TutorQueue, connect
     from facilitation_stream.delivery.tutor_auth import TokenStore
-    from facilitation_xblocks.emitter import EventEmitter
+    from facilitation_xblocks.outbox.emitter import file_emitter
 
     RUN.mkdir(parents=True, exist_ok=True)
     bootstrap = os.environ["FACILITATION_KAFKA_BOOTSTRAP"]
@@ -143,7 +143,7 @@ def main() -> int:
         say(f"worker ready after {time.monotonic() - t0:.1f}s")
 
         events = course_until_now()
-        emitter = EventEmitter(bootstrap, env["FACILITATION_EVENTS_TOPIC"],
+        emitter = file_emitter(bootstrap, env["FACILITATION_EVENTS_TOPIC"],
                                str(RUN / f"outbox-{run_id}.sqlite3"))
         for event in events:
             emitter.emit(event)

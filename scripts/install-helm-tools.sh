@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the chart tooling into a cache folder, skipping what is already there:
-#   helm and kubeconform (built from the Go module proxy with `go install`), and the
+#   helm, kubeconform and kustomize (built from the Go module proxy with `go install`), and the
 #   Kubernetes JSON schemas for offline validation (shipped inside the PyPI wheel of
 #   kubernetes-validate; its absolute "/api/_definitions.json" refs are rewritten to
 #   relative ones so kubeconform resolves them from disk).
@@ -9,6 +9,8 @@ set -euo pipefail
 
 HELM_VERSION="v3.22.0"
 KUBECONFORM_VERSION="v0.8.0"
+# The newest kustomize v5 that builds with this machine's Go (v5.8.3 needs Go 1.27).
+KUSTOMIZE_VERSION="v5.8.1"
 KUBERNETES_VALIDATE_VERSION="1.37.0"
 # Kubernetes minor whose schemas validate the chart (the oldest minor we support).
 KUBE_SCHEMA_VERSION="1.30.0"
@@ -34,6 +36,7 @@ go_install() {  # name module version
 
 go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
+go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
 
 if [ ! -e "$SCHEMAS/.complete" ]; then
   log "unpacking Kubernetes v$KUBE_SCHEMA_VERSION schemas from kubernetes-validate $KUBERNETES_VALIDATE_VERSION"

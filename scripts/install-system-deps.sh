@@ -9,6 +9,9 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
+# MariaDB (the LMS database of the plugin tests) and its client library (mysqlclient).
+command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+[ -e /usr/include/mariadb/mysql.h ] || need+=(libmariadb-dev)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

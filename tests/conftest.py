@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
         if not compiled():
             pytest.exit(f"expected the compiled build, imported {replay.__file__}", returncode=1)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The LMS side's run on its own venv (`make test-lms312`: no engine packages there)
+    collects only the modules marked ``lms``; the others would not even import."""
+    if os.environ.get("FACILITATION_LMS_ONLY") != "1" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return "pytest.mark.lms" not in collection_path.read_text()
 
 
 def _require(var: str) -> str:
@@ -39,6 +50,12 @@ def kafka_bootstrap() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return _require("FACILITATION_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url() -> str:
+    """The Confluent-compatible registry `devservices.py run kafka redis registry` starts."""
+    return _require("FACILITATION_SCHEMA_REGISTRY_URL")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Everything the engine measures is declared here, once, with its help text, label
 histogram buckets; processes import :func:`get_metrics` (the process-wide default on
 prometheus-client's global registry) and tests build ``Metrics(CollectorRegistry())``.
 The XBlock outbox lives in the LMS and must not import this package: its metrics are in
-``facilitation_xblocks.metrics``. docs/metrics.md lists every name.
+``facilitation_xblocks.outbox.metrics``. docs/metrics.md lists every name.
 
 Label rules: never learner, post, thread or alert ids. Allowed labels have a bounded set
 of values: ``event_type`` (the contract registry), ``reason`` (a fixed vocabulary below),
@@ -39,13 +39,18 @@ REASONS = frozenset(
     {
         "invalid",  # not JSON, not the envelope, or a field failed validation
         "unknown-type",  # event_type not in the contract registry
+        "oversized",  # larger than any valid event (not parsed)
+        "future",  # dated ahead of the worker's clock by more than the tolerance
         "late",  # older than the lateness the state keeps
-        "rejected",  # the engine refused it (e.g. inconsistent with the subject's state)
+        "rejected",  # an id too long, or the engine refused it (e.g. a reply to nothing)
         "error",  # a rule or a store raised on this event
         "other",
     }
 )
 OTHER_EVENT_TYPE = "other"
+#: What became of a message from the platform event bus; what was wrong with a broken one.
+EVENT_BUS_OUTCOMES = frozenset({"translated", "ignored", "unknown", "other-type", "malformed"})
+EVENT_BUS_PROBLEMS = frozenset({"wire-format", "unknown-schema", "avro", "headers", "record"})
 
 # Buckets are chosen for what each duration means to a person, not prometheus defaults.
 #: Learner waits for a first reply: minutes to a week (SLAs are typically 12-48 h).
@@ -85,6 +90,11 @@ class Metrics:
         self.events_dead_lettered = Counter(
             "events_dead_lettered", "Events written to the dead-letter topic, by reason.",
             ["reason"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.events_duplicate = Counter(
+            "events_duplicate", "Re-published events recognised as already applied and "
+            "skipped: by event_id (authored events), or late with no effect on their subject.",
+            ["recognised_by"], namespace=NAMESPACE, registry=r,
         )  # fmt: skip
         self.learner_posts = Counter(
             "learner_posts", "Learner posts that started a first-reply SLA clock.",
@@ -180,8 +190,53 @@ class Metrics:
             "worker_ready", "1 when the worker has recovered and processes events (/ready).",
             namespace=NAMESPACE, registry=r,
         )  # fmt: skip
+        self.alert_sink_up = Gauge(
+            "alert_sink_up", "0 while routing alerts into the tutor queues fails (Redis down): "
+            "the alert waits, retried with backoff, and /ready answers 503.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.alert_sink_failures = Counter(
+            "alert_sink_failures", "Failed attempts to route an alert into the tutor queues.",
+            ["reason"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
         self.last_event_timestamp = Gauge(
             "last_event_timestamp_seconds", "Unix time the worker last consumed an event.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        # --- intake from the platform event bus (facilitation ingest event-bus) ---
+        self.event_bus_messages = Counter(
+            "event_bus_messages",
+            "TRACKING_EVENT_EMITTED messages read from the platform event bus, by outcome: "
+            "translated, ignored (known, no event), unknown (name not translated), "
+            "other-type (another signal on the topic), malformed (dead-lettered).",
+            ["outcome"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_malformed = Counter(
+            "event_bus_malformed",
+            "Event-bus messages dead-lettered as unreadable, by problem: wire-format, "
+            "unknown-schema, avro, headers, record.",
+            ["problem"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_events_sent = Counter(
+            "event_bus_events_sent",
+            "Contract events from the event bus that Kafka acknowledged on the events topic.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_redeliveries = Counter(
+            "event_bus_redeliveries",
+            "Event-bus batches read again because a send was not acknowledged, the schema "
+            "registry did not answer or the offset commit failed.",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_schemas_fetched = Counter(
+            "event_bus_schemas_fetched",
+            "Writer schemas fetched from the schema registry (each id once per process).",
+            namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
+        self.event_bus_last_commit = Gauge(
+            "event_bus_last_commit_timestamp_seconds",
+            "Unix time the event-bus consumer last committed offsets (after the sends of "
+            "the batch were acknowledged).",
             namespace=NAMESPACE, registry=r,
         )  # fmt: skip
 
@@ -196,6 +251,18 @@ class Metrics:
 
     def dead_lettered(self, reason: str) -> None:
         self.events_dead_lettered.labels(reason=_reason(reason)).inc()
+
+    def event_bus_message(self, outcome: str) -> None:
+        label = outcome if outcome in EVENT_BUS_OUTCOMES else "other"
+        self.event_bus_messages.labels(outcome=label).inc()
+
+    def event_bus_unreadable(self, problem: str) -> None:
+        label = problem if problem in EVENT_BUS_PROBLEMS else "other"
+        self.event_bus_malformed.labels(problem=label).inc()
+
+    def duplicate(self, recognised_by: str) -> None:
+        """``event_id`` or ``late`` (a late event that changes nothing)."""
+        self.events_duplicate.labels(recognised_by=recognised_by).inc()
 
 
 def _reason(reason: str) -> str:

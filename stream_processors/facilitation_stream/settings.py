@@ -57,6 +57,18 @@ class Settings(BaseSettings):
         description="Events older than a partition's event-time watermark by more than this "
         "are dead-lettered as late.",
     )
+    future_tolerance_s: float = Field(
+        300.0,
+        ge=0,
+        description="Events dated more than this ahead of the worker's clock (a skewed LMS "
+        "clock, a bad log line) are dead-lettered as future and never move event time.",
+    )
+    max_event_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="Events-topic messages larger than this are dead-lettered as oversized "
+        "unparsed (a valid event, its strings bounded by the contract, is far smaller).",
+    )
     idle_s: float = Field(
         1.0,
         gt=0,
@@ -65,6 +77,28 @@ class Settings(BaseSettings):
     )
     batch_max_records: int = Field(
         2000, ge=1, description="Most source messages a worker applies per batch (one fetch)."
+    )
+    # `facilitation ingest event-bus` (docs/ingest.md, "Live from the platform event bus").
+    event_bus_topic: str = Field(
+        "analytics",
+        description="Platform event bus topic with TRACKING_EVENT_EMITTED (Aspects: "
+        "'analytics', after EVENT_BUS_TOPIC_PREFIX and a hyphen when the LMS sets one).",
+    )
+    event_bus_bootstrap: str | None = Field(
+        None, description="Brokers of the event bus when not those of kafka_bootstrap."
+    )
+    event_bus_group: str = Field(
+        "openedx-facilitation-event-bus", description="Consumer group reading the bus topic."
+    )
+    event_bus_dead_letter_topic: str = Field(
+        "facilitation.event-bus.dlq.v1",
+        description="Bus messages that could not be read, untouched, with why in headers.",
+    )
+    schema_registry_url: str | None = Field(
+        None, description="Confluent-compatible schema registry of the event bus."
+    )
+    schema_registry_auth: SecretStr | None = Field(
+        None, description="'key:secret' for the registry's basic authentication."
     )
     rules_path: str | None = Field(None, description="Rule pack file or folder (hot reload).")
     roster_path: str | None = Field(None, description="Tutor roster YAML.")

@@ -24,9 +24,9 @@ import pytest
 
 from facilitation_rules.contract.codec import loads
 from facilitation_rules.contract.events import Actor, PostCreated
-from facilitation_xblocks.emitter import EventEmitter
+from facilitation_xblocks.outbox.emitter import file_emitter
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.lms]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSERVICES = [sys.executable, str(ROOT / "scripts" / "devservices.py")]
@@ -113,7 +113,7 @@ def test_events_emitted_while_kafka_is_down_arrive_in_order_once_each(
     own_broker.stop()
 
     outbox = str(tmp_path / "outbox.sqlite3")
-    emitter = EventEmitter(own_broker.bootstrap, topic, outbox, backoff_max_s=2.0,
+    emitter = file_emitter(own_broker.bootstrap, topic, outbox, backoff_max_s=2.0,
                            producer_config={"bootstrap_timeout_ms": 500})
     emitted: dict[str, list[str]] = defaultdict(list)  # partition key -> event ids in order
     durations: list[float] = []
@@ -154,7 +154,7 @@ def test_events_emitted_while_kafka_is_down_arrive_in_order_once_each(
     assert stats_down["depth"] == 120
 
     own_broker.start()
-    restarted = EventEmitter(own_broker.bootstrap, topic, outbox, backoff_max_s=2.0)
+    restarted = file_emitter(own_broker.bootstrap, topic, outbox, backoff_max_s=2.0)
     began = time.monotonic()
     try:
         assert restarted.flush(90), f"outbox not drained: {restarted.stats()}"

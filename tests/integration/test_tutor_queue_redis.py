@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +16,7 @@ from facilitation_rules.contract.alerts import Alert, alert_id_for
 from facilitation_rules.routing.roster import load_roster
 from facilitation_stream.delivery.queues import TutorQueue
 from facilitation_stream.delivery.router import Router
+from tests.support.own_redis import own_redis
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -180,25 +177,9 @@ def test_router_routes_by_roster_escalates_and_redistributes(queue: TutorQueue) 
     assert report.redistributed and queue.list_queue("emma") == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_redis_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "FACILITATION_REDIS_URL"}
-    port = _free_port()
-    env.update(FACILITATION_RUN_DIR=str(tmp_path), FACILITATION_DEV_REDIS_PORT=str(port))
-    services = [sys.executable, str(ROOT / "scripts/devservices.py")]
-
-    def devservices(*args: str) -> None:
-        subprocess.run([*services, *args], env=env, check=True, timeout=60,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    devservices("start", "redis")
-    try:
-        client = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+    with own_redis(tmp_path) as server:
+        client = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
         q = TutorQueue(client, prefix="restart:")
         nids = [q.enqueue(alert(f"p{i}", learner=f"L{i}"), "ana", now=T0).nudge_id
                 for i in range(50)]
@@ -206,14 +187,9 @@ def test_redis_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
             assert q.claim(nid, "ana", now=T0).status == "ok"
         for nid in nids[10:15]:
             assert q.resolve(nid, "ana", now=T0).status == "ok"
-        pid = int((tmp_path / "redis.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while Path(f"/proc/{pid}/cmdline").exists() and Path(f"/proc/{pid}/cmdline").read_bytes():
-            assert time.monotonic() < deadline, "redis did not die"
-            time.sleep(0.05)
-        devservices("start", "redis")
-        client = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+        server.kill()
+        server.start()
+        client = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
         q = TutorQueue(client, prefix="restart:")
         listed = q.list_queue("ana")
         assert len(listed) == 45  # 50 enqueued, 5 resolved; claimed ones stay listed
@@ -221,8 +197,6 @@ def test_redis_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
         assert all(q.get(n).state == "resolved" for n in nids[10:15])  # type: ignore[union-attr]
         assert q.enqueue(alert("p0", learner="L0"), "ana").status == "duplicate"
         client.close()
-    finally:
-        devservices("stop", "redis")
 
 
 def test_escalation_alerts_go_to_a_lead_in_their_own_nudge(queue: TutorQueue) -> None:

@@ -16,7 +16,7 @@ from facilitation_stream.delivery.queues import TutorQueue
 from facilitation_stream.delivery.tutor_api import BackgroundServer, TutorApi
 from facilitation_stream.delivery.tutor_auth import LmsTutor, TokenStore, hash_token
 from facilitation_stream.metrics import Metrics
-from facilitation_xblocks.tutor_view import TutorViewXBlock
+from facilitation_xblocks.blocks.tutor_view import TutorViewXBlock
 from tests.unit.xblock_harness import call, make_block
 
 pytestmark = pytest.mark.integration

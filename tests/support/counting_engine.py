@@ -45,6 +45,9 @@ class CountingEngine:
             )
         return Step(state=count, alerts=alerts)
 
+    def repeats(self, key: str, state: Any | None, event: Event) -> bool:
+        return False  # counts every post it is given
+
     def tick(self, key: str, state: Any | None, now: datetime) -> Step:
         return Step(state=state, changed=False)
 

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FACILITATION = str(Path(sys.executable).with_name("facilitation"))
+# The engine's CLI: this Python's, unless the tests run from another venv than the engine's
+# (the LMS side's Python 3.12 run: `make test-lms312`).
+FACILITATION = os.environ.get("FACILITATION_ENGINE_CLI") or str(
+    Path(sys.executable).with_name("facilitation"))
 
 
 def free_port() -> int:

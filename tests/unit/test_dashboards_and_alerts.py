@@ -18,7 +18,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from facilitation_stream.metrics import Metrics
-from facilitation_xblocks.metrics import XBlockMetrics
+from facilitation_xblocks.outbox.metrics import XBlockMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "dashboards" / "prometheus" / "alerts.yaml"

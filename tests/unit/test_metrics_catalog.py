@@ -13,7 +13,7 @@ from facilitation_stream.metrics import (
     exposition,
     start_metrics_server,
 )
-from facilitation_xblocks.metrics import XBlockMetrics
+from facilitation_xblocks.outbox.metrics import XBlockMetrics
 
 FORBIDDEN_LABELS = {"learner", "learner_id", "user", "user_id", "username", "post", "post_id",
                     "thread", "thread_id", "alert_id", "event_id", "subject_id"}  # fmt: skip

@@ -10,22 +10,13 @@ from xblock.runtime import DictKeyValueStore
 
 from facilitation_rules.contract.codec import to_dict
 from facilitation_rules.contract.events import PostCreated, Role
-from facilitation_xblocks import publishing
-from facilitation_xblocks.discussion import DiscussionXBlock
-from facilitation_xblocks.validation import MAX_BODY_CHARS
-from tests.unit.xblock_harness import COURSE_ID, RecordingEmitter, call, make_block
+from facilitation_xblocks.blocks.discussion import DiscussionXBlock
+from facilitation_xblocks.blocks.validation import MAX_BODY_CHARS
+from tests.unit.xblock_harness import COURSE_ID, call, emitter, kvs, make_block, store, stored
 
+pytestmark = pytest.mark.lms
 
-@pytest.fixture
-def emitter(monkeypatch: pytest.MonkeyPatch) -> RecordingEmitter:
-    recorder = RecordingEmitter()
-    monkeypatch.setattr(publishing, "emitter_for", lambda block: recorder)
-    return recorder
-
-
-@pytest.fixture
-def kvs() -> DictKeyValueStore:
-    return DictKeyValueStore()
+__all__ = ["emitter", "kvs", "store"]  # the harness's fixtures
 
 
 def block_for(kvs: DictKeyValueStore, user_id: str, **kw: Any) -> DiscussionXBlock:
@@ -75,7 +66,7 @@ def test_thread_reply_comment_emit_contract_events(kvs, emitter) -> None:
     assert view[0]["responses"][0]["comments"][0]["body"] == "Thanks!"
     assert view[0]["author"] == {"name": "user1", "role": "learner", "role_label": ""}
     # The stored post remembers the event id chosen for it.
-    assert block_for(kvs, "3").threads[0]["event_id"] == thread.event_id
+    assert stored(block_for(kvs, "3"))[0].event_id == thread.event_id
 
 
 def test_staff_and_tutor_posts_are_marked(kvs, emitter) -> None:
@@ -126,7 +117,7 @@ def test_bad_posts_are_refused_and_nothing_is_stored(kvs, emitter, payload, mess
     block = block_for(kvs, "1")
     reply = call(block, "post_thread", payload)
     assert not reply["ok"] and message in reply["error"]
-    assert block.threads == [] and emitter.events == [] and block.runtime.published == []
+    assert stored(block) == [] and emitter.events == [] and block.runtime.published == []
 
 
 def test_lone_surrogates_are_refused(kvs, emitter) -> None:
@@ -134,28 +125,28 @@ def test_lone_surrogates_are_refused(kvs, emitter) -> None:
     raw = b'{"title": "T", "body": "broken \\ud800 text"}'
     reply = call(block, "post_thread", None, raw=raw)
     assert not reply["ok"] and "not valid text" in reply["error"]
-    assert block.threads == [] and emitter.events == []
+    assert stored(block) == [] and emitter.events == []
 
 
 def test_reply_to_unknown_thread_is_refused(kvs, emitter) -> None:
     block = block_for(kvs, "1")
     call(block, "post_thread", {"title": "T", "body": "b"})
-    before = json.dumps(block.threads)
+    before = stored(block)
     for payload in (
         {"thread_id": "nope", "body": "x"},
-        {"thread_id": block.threads[0]["id"], "response_id": "nope", "body": "x"},
-        {"thread_id": block.threads[0]["id"], "body": ""},
+        {"thread_id": before[0].post_id, "response_id": "nope", "body": "x"},
+        {"thread_id": before[0].post_id, "body": ""},
     ):
         reply = call(block, "post_reply", payload)
         assert not reply["ok"], payload
-    assert json.dumps(block.threads) == before and len(emitter.events) == 1
+    assert stored(block) == before and len(emitter.events) == 1
 
 
 def test_html_is_stored_as_text_and_never_in_markup(kvs, emitter) -> None:
     block = block_for(kvs, "1")
     body = '</script><script>alert("x")</script><b>bold</b> & more'
     call(block, "post_thread", {"title": "<i>t</i>", "body": body})
-    assert block.threads[0]["body"] == body  # stored exactly as typed
+    assert stored(block)[0].body == body  # stored exactly as typed
     frag = block.student_view()
     assert "<script>alert" not in frag.body_html()
     # Runtimes write init args into a <script> element: no "<" may appear there.

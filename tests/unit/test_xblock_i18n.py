@@ -6,11 +6,16 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import facilitation_xblocks
+
+pytestmark = pytest.mark.lms
 
 PACKAGE = Path(facilitation_xblocks.__file__).parent
 CATALOG = PACKAGE / "conf" / "locale" / "en" / "LC_MESSAGES" / "django.po"
-MARKED_IN = ("common.py", "discussion.py", "reflection.py", "validation.py")
+MARKED_IN = tuple(f"blocks/{name}.py"
+                  for name in ("common", "discussion", "reflection", "validation"))
 
 
 def _marked(path: Path) -> set[str]:

@@ -10,22 +10,22 @@ from xblock.runtime import DictKeyValueStore
 
 from facilitation_rules.contract.codec import to_dict
 from facilitation_rules.contract.events import ReflectionCommented, ReflectionSubmitted, Role
-from facilitation_xblocks import publishing
-from facilitation_xblocks.reflection import ReflectionXBlock
-from facilitation_xblocks.validation import MAX_BODY_CHARS
-from tests.unit.xblock_harness import COURSE_ID, COURSE_USAGE, RecordingEmitter, call, make_block
+from facilitation_xblocks.blocks.reflection import ReflectionXBlock
+from facilitation_xblocks.blocks.validation import MAX_BODY_CHARS
+from tests.unit.xblock_harness import (
+    COURSE_ID,
+    COURSE_USAGE,
+    call,
+    emitter,
+    kvs,
+    make_block,
+    store,
+    stored,
+)
 
+pytestmark = pytest.mark.lms
 
-@pytest.fixture
-def emitter(monkeypatch: pytest.MonkeyPatch) -> RecordingEmitter:
-    recorder = RecordingEmitter()
-    monkeypatch.setattr(publishing, "emitter_for", lambda block: recorder)
-    return recorder
-
-
-@pytest.fixture
-def kvs() -> DictKeyValueStore:
-    return DictKeyValueStore()
+__all__ = ["emitter", "kvs", "store"]  # the harness's fixtures
 
 
 def block_for(kvs: DictKeyValueStore, user_id: str, **kw) -> ReflectionXBlock:
@@ -91,7 +91,7 @@ def test_bad_reflections_store_nothing(kvs, emitter, payload, message) -> None:
     block = block_for(kvs, "1")
     reply = call(block, "submit", payload)
     assert not reply["ok"] and message in reply["error"]
-    assert block.reflection == {} and block.shared == {} and emitter.events == []
+    assert block.reflection == {} and stored(block) == [] and emitter.events == []
 
 
 def test_lone_surrogate_and_unknown_reflection(kvs, emitter) -> None:

@@ -1,10 +1,14 @@
-"""A small XBlock runtime for unit tests: shared field storage, users, recorded events."""
+"""A small XBlock runtime for unit tests: shared field storage, users, recorded events, and
+the block tests' fixtures: every block test runs on both post stores (the block's field,
+the plugin's rows in the test LMS database)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from webob import Request
 from xblock.fields import ScopeIds
 from xblock.reference.user_service import UserService, XBlockUser
@@ -12,6 +16,8 @@ from xblock.runtime import DictKeyValueStore, KvsFieldData, NullI18nService
 from xblock.test.tools import TestRuntime
 
 from facilitation_rules.contract.events import Event
+from facilitation_xblocks.blocks import posts, publishing
+from tests.support import lms_django
 
 COURSE_ID = "course-v1:Org+Course+Run"
 
@@ -95,3 +101,35 @@ def call(block: Any, handler: str, payload: Any, *, raw: bytes | None = None) ->
     response = block.handle(handler, request)
     assert response.status_code == 200, response.body
     return json.loads(response.body)
+
+
+@pytest.fixture(params=["field", "rows"])
+def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "field":
+        monkeypatch.setattr(posts, "_factory", posts.FieldPostStore)
+        yield "field"
+        return
+    lms_django.setup()
+    from facilitation_xblocks.plugin.post_store import DatabasePostStore
+
+    lms_django.clear("default")
+    monkeypatch.setattr(posts, "_factory", DatabasePostStore)
+    yield "rows"
+    lms_django.clear("default")
+
+
+@pytest.fixture
+def kvs(store: str) -> DictKeyValueStore:
+    return DictKeyValueStore()
+
+
+@pytest.fixture
+def emitter(monkeypatch: pytest.MonkeyPatch) -> RecordingEmitter:
+    recorder = RecordingEmitter()
+    monkeypatch.setattr(publishing, "emitter_for", lambda block: recorder)
+    return recorder
+
+
+def stored(block: Any) -> list[posts.Post]:
+    """What the block's store holds, whichever it is."""
+    return block._store().posts()

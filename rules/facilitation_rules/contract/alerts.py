@@ -13,10 +13,10 @@ from typing import Any, ClassVar, Final, Literal, final
 
 from facilitation_rules.contract.codec import format_time, parse_time
 
-AlertKind = Literal["unanswered_post", "silent_learner", "dropout_risk", "reflection"]
+AlertKind = Literal["unanswered_post", "silent_learner", "dropout_risk", "reflection", "retirement"]
 SubjectType = Literal["post", "learner", "reflection"]
 Severity = Literal["info", "warning", "high", "urgent"]
-AlertAction = Literal["fire", "resolve"]
+AlertAction = Literal["fire", "resolve", "redact"]
 
 
 def alert_id_for(

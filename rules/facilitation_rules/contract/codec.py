@@ -18,11 +18,23 @@ from typing import Any
 
 import orjson
 
-from facilitation_rules.contract.events import REGISTRY, Actor, Event, Role
+from facilitation_rules.contract.events import (
+    REGISTRY,
+    TRUNCATED,
+    Actor,
+    Event,
+    Role,
+    excerpt,
+    max_length,
+)
 
 
 class EventDecodeError(ValueError):
     """The record is not a valid contract event; ``str(err)`` says why."""
+
+
+class FieldTooLong(EventDecodeError):
+    """An id, URL or name longer than the contract's bound: the event is rejected."""
 
 
 Decoder = Callable[[Any], Any]
@@ -50,6 +62,7 @@ def _decode_actor(value: Any) -> Actor:
     user_id = value.get("user_id")
     if not isinstance(user_id, str) or not user_id:
         raise EventDecodeError("user_id: expected a non-empty string")
+    _bounded("user_id", user_id)
     try:
         role = Role(value.get("role", "learner"))
     except ValueError:
@@ -57,7 +70,27 @@ def _decode_actor(value: Any) -> Actor:
     username = value.get("username")
     if username is not None and not isinstance(username, str):
         raise EventDecodeError("username: expected a string")
+    if username is not None:
+        _bounded("username", username)
     return Actor(user_id=user_id, role=role, username=username)
+
+
+def _bounded(name: str, value: str) -> str:
+    limit = max_length(name)
+    if len(value) <= limit:
+        return value
+    if name in TRUNCATED:
+        return excerpt(value, limit)
+    raise FieldTooLong(f"{name}: {len(value):,} characters, at most {limit:,}")
+
+
+def _text(name: str) -> Decoder:
+    def decode(value: Any) -> Any:
+        if type(value) is not str:
+            raise EventDecodeError(f"expected a string, got {type(value).__name__} {value!r:.40}")
+        return _bounded(name, value)
+
+    return decode
 
 
 def _scalar(kind: type) -> Decoder:
@@ -72,7 +105,7 @@ def _scalar(kind: type) -> Decoder:
     return decode
 
 
-_TYPE_WORDS = {str: "a string", int: "an integer", bool: "true or false"}
+_TYPE_WORDS = {int: "an integer", bool: "true or false"}
 
 
 def _literal(options: tuple[Any, ...]) -> Decoder:
@@ -90,18 +123,20 @@ def _optional(inner: Decoder) -> Decoder:
     return lambda value: None if value is None else inner(value)
 
 
-def _decoder_for(hint: Any) -> Decoder:
+def _decoder_for(hint: Any, name: str) -> Decoder:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _optional(_decoder_for(args[0]))
+        return _optional(_decoder_for(args[0], name))
     if origin is typing.Literal:
         return _literal(typing.get_args(hint))
     if hint is datetime:
         return parse_time
     if hint is Actor:
         return _decode_actor
-    if hint in (str, int, bool):
+    if hint is str:
+        return _text(name)
+    if hint in (int, bool):
         return _scalar(hint)
     raise TypeError(f"no decoder for {hint!r}")  # a contract field of an unsupported type
 
@@ -111,7 +146,7 @@ def _field_table(cls: type[Event]) -> list[tuple[str, Decoder, bool]]:
     table = []
     for f in fields(cls):
         required = f.default is MISSING and f.default_factory is MISSING
-        table.append((f.name, _decoder_for(hints[f.name]), required))
+        table.append((f.name, _decoder_for(hints[f.name], f.name), required))
     return table
 
 
@@ -133,6 +168,8 @@ def from_dict(record: Any) -> Event:
         if name in record:
             try:
                 kwargs[name] = decode(record[name])
+            except FieldTooLong:
+                raise
             except EventDecodeError as err:
                 raise EventDecodeError(f"{name}: {err}") from None
         elif required:

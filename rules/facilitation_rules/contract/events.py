@@ -19,6 +19,17 @@ from typing import ClassVar, Literal
 
 NAMESPACE = "org.openedx.facilitation"
 EXCERPT_MAX = 500
+#: Every string of the contract has a bound (characters), in the JSON Schemas and in the
+#: decoder: free text longer than its bound is cut to it (``TRUNCATED`` fields); any other
+#: string longer than its bound (an id, a URL, a name) makes the event rejected. An id
+#: gets ``ID_MAX`` unless named here (Open edX keys and usernames fit in 255).
+ID_MAX = 255
+MAX_LENGTH: dict[str, int] = {"title": 1000, "body_excerpt": EXCERPT_MAX, "url": 2048}
+TRUNCATED = frozenset({"title", "body_excerpt"})
+
+
+def max_length(field_name: str) -> int:
+    return MAX_LENGTH.get(field_name, ID_MAX)
 
 
 class Role(StrEnum):
@@ -211,6 +222,23 @@ class ActivityRecorded(Event):
     object_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LearnerRetired(Event):
+    """The LMS retired the learner's account: forget them in this course.
+
+    Sent by the LMS plugin (its retirement signal receivers) once per course the learner
+    had anything in, keyed like the learner's own events, so it arrives after them. The
+    actor is the learner, without a username. Consumers drop what they keep about the
+    learner and redact what names or quotes them.
+    """
+
+    event_type: ClassVar[str] = f"{NAMESPACE}.learner.retired.v1"
+    subject_kind: ClassVar[str] = "L"
+    key_field: ClassVar[str] = "learner_id"
+
+    learner_id: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     PostCreated,
     PostVoted,
@@ -221,6 +249,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     EnrollmentActivated,
     EnrollmentDeactivated,
     ActivityRecorded,
+    LearnerRetired,
 )
 
 

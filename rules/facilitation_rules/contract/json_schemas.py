@@ -10,7 +10,9 @@ after changing ``events``::
 A change is additive when every event type, property and accepted value a consumer relied
 on is still there with the same meaning: new event types, new optional properties and new
 enum values pass; removing a property, changing its type, or changing whether it is
-required does not (a v2 event type is the way to make such a change).
+required does not (a v2 event type is the way to make such a change). String bounds
+(``maxLength``) only grow once set; they were introduced on every string at once, at the
+lengths the producers already cut to (excerpts, titles) or that Open edX ids never reach.
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from facilitation_rules.contract.events import NAMESPACE, REGISTRY, Actor, Event
+from facilitation_rules.contract.events import (
+    NAMESPACE,
+    REGISTRY,
+    TRUNCATED,
+    Actor,
+    Event,
+    max_length,
+)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = Path(__file__).parent.parent / "schemas"
@@ -41,12 +50,20 @@ def _fields_schema(cls: type) -> tuple[Schema, list[str]]:
     required: list[str] = []
     for f in fields(cls):
         prop = _type_schema(hints[f.name])
+        if "string" in _as_list(prop.get("type")) and "enum" not in prop and "format" not in prop:
+            prop["maxLength"] = max_length(f.name)
+            if f.name in TRUNCATED:
+                prop["description"] = "Longer text is cut to maxLength by the decoder."
         if f.default is MISSING and f.default_factory is MISSING:
             required.append(f.name)
         else:
             prop["default"] = f.default.value if isinstance(f.default, Enum) else f.default
         props[f.name] = prop
     return props, required
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _type_schema(hint: Any) -> Schema:
@@ -129,6 +146,8 @@ def _compare_props(where: str, old: Schema, new: Schema, problems: list[str]) ->
                 problems.append(f"{path}: values removed {lost!r}")
         elif "enum" in new_prop:
             problems.append(f"{path}: values restricted to {new_prop['enum']!r}")
+        if "maxLength" in old_prop and new_prop.get("maxLength", 0) < old_prop["maxLength"]:
+            problems.append(f"{path}: maxLength lowered to {new_prop['maxLength']}")
         if _types_of(old_prop) == "object":
             _compare_props(path, old_prop, new_prop, problems)
     for name in new_req - set(old_props):

@@ -9,6 +9,9 @@ updates topic keyed by subject, a timer over a ``DueIndex``):
   due at or before the update's event time first, then applies it. Outputs are alerts and
   further updates for other subjects (e.g. a reply tells the author's learner subject).
 - ``tick(key, state, now, ctx) -> (state, outputs)``: fires what is due at or before ``now``.
+- ``holds(state, update)``: whether the state already reflects an update, so applying it
+  again is a repeat (a re-published event); the live worker asks before it calls an event
+  too old to apply "late".
 
 Replay feeds a learner's plain activity to ``learners.active`` (what its update reaches)
 without building the event, and applies the course-aggregate changes it reports with
@@ -27,13 +30,18 @@ from facilitation_rules.contract.events import Event
 from facilitation_rules.engine.detectors import learners, posts, reflections
 from facilitation_rules.engine.outputs import Output, Update
 from facilitation_rules.engine.subjects import (
+    ACTIVE,
     COURSE_ACTIVE_DAY,
     COURSE_JOINED,
     COURSE_LEFT,
+    ENROLLED,
+    POST_CREATED,
+    REFLECTION_SUBMITTED,
+    UNENROLLED,
     route,
 )
 from facilitation_rules.packs.config import DAY, CourseRules
-from facilitation_rules.state import CourseState
+from facilitation_rules.state import CourseState, LearnerState, PostState, ReflectionState
 
 Outputs = Sequence[Output]
 _NONE: tuple[Output, ...] = ()
@@ -88,6 +96,22 @@ def tick(key: str, state: Any, now: float, ctx: Context) -> tuple[Any, Outputs]:
     if kind == "P":
         return posts.tick(state, now, rules)
     return reflections.tick(state, now, rules)
+
+
+def holds(state: Any, update: Update) -> bool:
+    """Whether ``state`` already reflects ``update``: the subject exists for its creation,
+    the learner was active that day and since, enrolled by then, or has left. Counted
+    updates (posts, reflections, replies) cannot tell: False."""
+    op, t = update.op, update.t
+    if isinstance(state, LearnerState):
+        if op == ACTIVE:
+            return int(t // DAY) in state.days and t <= state.last_active
+        if op == ENROLLED:
+            return state.enrolled_at is not None and state.enrolled_at <= t
+        return op == UNENROLLED and state.unenrolled
+    if isinstance(state, PostState):
+        return op == POST_CREATED
+    return isinstance(state, ReflectionState) and op == REFLECTION_SUBMITTED
 
 
 def apply_course(state: CourseState | None, u: Update) -> CourseState:

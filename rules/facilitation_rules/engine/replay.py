@@ -27,7 +27,7 @@ from facilitation_rules.engine.subjects import (
 from facilitation_rules.packs.config import CourseRules
 from facilitation_rules.state import INF, NO_TIME, CourseState
 
-_ACTION_ORDER = {"fire": 0, "resolve": 1}
+_ACTION_ORDER = {"fire": 0, "resolve": 1, "redact": 2}
 
 
 class Replayer:

@@ -18,6 +18,7 @@ from facilitation_rules.contract.events import (
     EnrollmentActivated,
     EnrollmentDeactivated,
     Event,
+    LearnerRetired,
     PostCreated,
     PostDeleted,
     PostViewed,
@@ -42,6 +43,7 @@ REFLECTED = "learner.reflected"
 REPLY_RECEIVED = "learner.reply_received"
 ENROLLED = "learner.enrolled"
 UNENROLLED = "learner.unenrolled"
+RETIRED = "learner.retired"
 # Shared reflection subject
 REFLECTION_SUBMITTED = "reflection.submitted"
 REFLECTION_COMMENTED = "reflection.commented"
@@ -122,6 +124,10 @@ def _unenrolled(ev: EnrollmentDeactivated, t: float) -> tuple[Update, ...]:
     return (Update(learner_key(ev.course_id, ev.learner_id), UNENROLLED, ev, t),)
 
 
+def _retired(ev: LearnerRetired, t: float) -> tuple[Update, ...]:
+    return (Update(learner_key(ev.course_id, ev.learner_id), RETIRED, ev, t),)
+
+
 def _activity(ev: ActivityRecorded, t: float) -> tuple[Update, ...]:
     if ev.actor.role is not _LEARNER:
         return ()
@@ -138,6 +144,7 @@ _ROUTES: dict[type[Event], Callable[..., tuple[Update, ...]]] = {
     EnrollmentActivated: _enrolled,
     EnrollmentDeactivated: _unenrolled,
     ActivityRecorded: _activity,
+    LearnerRetired: _retired,
 }
 
 

@@ -22,6 +22,8 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
+from facilitation_stream.cli import ingest_event_bus
+
 if TYPE_CHECKING:
     from facilitation_rules.contract.events import Event
     from facilitation_stream.ingest.event_files import ReadStats
@@ -58,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     log.add_argument("--quiet", action="store_true", help="no progress bar, summary only")
     add_reading_options(log)
     log.set_defaults(func=_tracking_log)
+    ingest_event_bus.register(sources)
 
 
 def _tracking_log(args: argparse.Namespace) -> int:

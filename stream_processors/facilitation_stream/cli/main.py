@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "rules",
     "replay",
     "learners",
+    "topics",
 )
 
 EXIT_USAGE = 2

@@ -3,7 +3,7 @@
 Redis runs a script to completion before any other command, so two tutors claiming one
 nudge are serialised and exactly one sees ``ok``; a repeated call sees ``noop``. Every
 script returns ``{status, nudge_id, state, tutor}`` with status one of ok, noop, created,
-merged, duplicate, not_found, forbidden, conflict.
+merged, duplicate, not_found, forbidden, conflict, retired (an alert about a retired learner).
 
 Key layout under a prefix P (default ``facilitation:``), one Redis (not Cluster: keys are
 derived inside the scripts):
@@ -14,6 +14,8 @@ derived inside the scripts):
   P affinity:<key>    tutor who last had a thread/learner
   P assigned:<tutor>  zset id -> assignment time (the last week's)
   P rr:<course>:<rule>  round-robin cursor
+  P nudges:<course|learner>  set of the learner's nudge ids (for retirement)
+  P retired:<sha1(course|learner)>  the learner was retired: no nudge about them again
   P feedback:not_useful  hash rule -> count
 """
 
@@ -90,6 +92,10 @@ local now, now_ts, actor = ARGV[10], ARGV[11], ARGV[12]
 local reroute_from, assigned_since, rr = ARGV[16] or '', ARGV[17] or '', ARGV[18] or ''
 local existing = redis.call('GET', P .. 'alert:' .. alert_id)
 if existing then return reply('duplicate', existing, nkey(existing)) end
+local learner = string.gsub(mkey, '|lead$', '')
+if redis.call('EXISTS', P .. 'retired:' .. redis.sha1hex(learner)) == 1 then
+  return reply('retired', '', nil)
+end
 if rr ~= '' then redis.call('INCR', P .. 'rr:' .. rr) end
 local open = redis.call('GET', P .. 'merge:' .. mkey)
 if open and is_open(redis.call('HGET', nkey(open), 'state')) then
@@ -143,6 +149,7 @@ redis.call('ZADD', P .. 'unclaimed', now_ts, id)
 redis.call('SADD', P .. 'tutors', tutor)
 redis.call('SET', P .. 'alert:' .. alert_id, id)
 redis.call('SET', P .. 'merge:' .. mkey, id)
+redis.call('SADD', P .. 'nudges:' .. learner, id)
 set_affinity(n, tutor)
 hist(id, now, actor, 'created', '', 'new', tutor .. ': ' .. ARGV[15])
 if assigned_since ~= '' then
@@ -345,5 +352,51 @@ else
   hist(id, now, actor, 'item-cleared', '', '', alert_id)
 end
 return reply('ok', id, n)
+"""
+)
+
+# ARGV: P, merge_key (course|learner), actor, now_iso, retention_s. The LMS retired the
+# learner: every nudge about them (open or closed, their own and the lead's escalations) is
+# scrubbed of what names or quotes them, the open ones closed, and a marker (a digest, not
+# the id) makes ENQUEUE drop any later alert about them.
+REDACT = (
+    _PRELUDE
+    + r"""
+local base, actor, now = ARGV[2], ARGV[3], ARGV[4]
+local keep = {nudge_id = true, course_id = true, state = true, tutor = true, severity = true,
+              rank = true, score = true, due_at = true, due_ts = true, created_at = true,
+              updated_at = true, claimed_by = true, snoozed_until = true, resolution = true,
+              escalated_from = true, not_useful = true, items = true, reasons = true}
+redis.call('SET', P .. 'retired:' .. redis.sha1hex(base), '1')
+redis.call('DEL', P .. 'affinity:' .. string.gsub(base, '|', '|learner|', 1))
+local ids = redis.call('SMEMBERS', P .. 'nudges:' .. base)
+for _, mkey in ipairs({base, base .. '|lead'}) do  -- nudges from before the index existed
+  local open = redis.call('GET', P .. 'merge:' .. mkey)
+  if open then table.insert(ids, open) end
+end
+local last, status = '', 'noop'
+for _, id in ipairs(ids) do
+  local n = nkey(id)
+  local state = redis.call('HGET', n, 'state')
+  if state and redis.call('HGET', n, 'resolution') ~= 'learner retired' then
+    if is_open(state) then close(id, n, 'resolved', 'learner retired', actor, now, ARGV[5])
+    else redis.call('HSET', n, 'resolution', 'learner retired') end
+    local items = {}
+    for _, item in ipairs(cjson.decode(redis.call('HGET', n, 'items') or '[]')) do
+      table.insert(items, {alert_id = item.alert_id, rule = item.rule, kind = item.kind,
+                           subject_type = item.subject_type, fired_at = item.fired_at,
+                           reasons = {'the learner was retired'}, open = false})
+    end
+    for _, field in ipairs(redis.call('HKEYS', n)) do
+      if not keep[field] then redis.call('HDEL', n, field) end
+    end
+    redis.call('HSET', n, 'items', cjson.encode(items),
+               'reasons', cjson.encode({'the learner was retired'}))
+    last, status = id, 'ok'
+  end
+end
+redis.call('DEL', P .. 'nudges:' .. base)
+if status == 'ok' then return reply(status, last, nkey(last)) end
+return reply(status, last, nil)
 """
 )

@@ -94,6 +94,7 @@ class TutorQueue:
                 "REASSIGN",
                 "ESCALATE",
                 "ALERT_RESOLVED",
+                "REDACT",
             )
         }
 
@@ -275,6 +276,16 @@ class TutorQueue:
         """The condition behind ``alert_id`` cleared (a reply arrived, the learner came back)."""
         at = _now(now)
         return self._run("ALERT_RESOLVED", alert_id, actor, format_time(at), CLOSED_RETENTION_S)
+
+    def redact_learner(
+        self, course_id: str, learner_id: str, *, now: datetime | None = None, actor: str = "lms"
+    ) -> Outcome:
+        """The learner was retired: scrub every nudge about them (closing the open ones) and
+        refuse new ones."""
+        at = _now(now)
+        return self._run(
+            "REDACT", f"{course_id}|{learner_id}", actor, format_time(at), CLOSED_RETENTION_S
+        )
 
     def wake_snoozed(self, *, now: datetime | None = None) -> list[str]:
         at = _now(now)

@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import redis
+
 from facilitation_rules.contract.alerts import Alert
 from facilitation_rules.routing.assignment import (
     Load,
@@ -96,6 +98,15 @@ class TickReport:
 
 
 class Router:
+    #: What the worker's alert delivery waits out (retries with backoff) instead of
+    #: dead-lettering the alert: Redis down, restarting, loading its AOF, failing over.
+    transient_errors: tuple[type[BaseException], ...] = (
+        redis.ConnectionError,
+        redis.TimeoutError,
+        redis.ReadOnlyError,
+        redis.BusyLoadingError,
+    )
+
     def __init__(
         self,
         queue: TutorQueue,
@@ -124,6 +135,8 @@ class Router:
         now = self.clock()
         if alert.action == "resolve":
             return self.queue.alert_resolved(alert.alert_id, now=now)
+        if alert.action == "redact":
+            return self.queue.redact_learner(alert.course_id, alert.learner_id, now=now)
         if self.queue.holds_alert(alert.alert_id):
             # A redelivery: skip the routing work, the script drops it anyway.
             return self.queue.enqueue(alert, self.default_tutor, now=now)

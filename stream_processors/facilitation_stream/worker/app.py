@@ -20,7 +20,6 @@ Data path inside a worker::
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -28,20 +27,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-import orjson
 from faust.serializers import codecs
 
-from facilitation_rules.contract.alerts import alert_from_dict
 from facilitation_rules.engine.due_index import DueIndex
 from facilitation_stream import item_codec
 from facilitation_stream.kafka_config import updates_topic
 from facilitation_stream.metrics import Metrics, get_metrics
 from facilitation_stream.settings import Settings
+from facilitation_stream.worker.alert_delivery import AlertDelivery
 from facilitation_stream.worker.batch_consumer import FacilitationApp
 from facilitation_stream.worker.batches import SubjectBatches
 from facilitation_stream.worker.dead_letters import DeadLetters
 from facilitation_stream.worker.engine_protocol import SubjectEngine
-from facilitation_stream.worker.health import is_ready, register_views
+from facilitation_stream.worker.health import is_ready, readiness, register_views
 from facilitation_stream.worker.stored import decode_stored, encode_stored
 
 log = logging.getLogger(__name__)
@@ -87,6 +85,9 @@ class WorkerState:
     progress_at: float = field(default_factory=time.monotonic)
     recovered: bool = False
     rules_mtime: float | None = None
+    #: Since when routing alerts into the tutor queues fails (monotonic), and why.
+    sink_failing_since: float | None = None
+    sink_error: str = ""
 
     def schedule(self, key: str, due: float, partition: int) -> None:
         index = self.due.get(partition)
@@ -216,13 +217,15 @@ def build_app(
         async for _event in stream.events():
             raise RuntimeError("a source message took Faust's per-message path")
 
+    delivery = AlertDelivery(sink, worker, metrics, dead) if sink is not None else None
+
     @app.agent(alerts_topic, concurrency=1)
     async def route_alerts(stream: Any) -> None:
-        async for value in stream:
-            if sink is not None:
-                alert = alert_from_dict(orjson.loads(value))
-                # redis-py is synchronous: keep the event loop free while Redis answers.
-                await asyncio.to_thread(sink.route, alert)
+        # One alert at a time, each taken only after the previous one is in a queue: the
+        # offset Faust commits never passes an alert that is not (alert_delivery).
+        async for event in stream.events():
+            if delivery is not None:
+                await delivery.deliver(event.message)
 
     @subjects.on_recover
     async def rebuild_due_index() -> None:
@@ -244,7 +247,7 @@ def build_app(
     @app.timer(TICK_INTERVAL_S)
     async def tick() -> None:
         ready, _ = is_ready(app, worker)
-        metrics.worker_ready.set(1 if ready else 0)
+        metrics.worker_ready.set(1 if readiness(app, worker)[0] else 0)
         metrics.rebalancing.set(1 if app.rebalancing else 0)
         metrics.recovering.set(0 if worker.recovered else 1)
         _observe_lag(app, metrics, worker)

@@ -40,10 +40,10 @@ from facilitation_stream.metrics import Metrics
 from facilitation_stream.settings import Settings
 from facilitation_stream.worker.dead_letters import DeadLetters
 from facilitation_stream.worker.engine_protocol import Step, SubjectEngine
-from facilitation_stream.worker.intake import MALFORMED, Refused, admit
+from facilitation_stream.worker.intake import MALFORMED, Intake, Refused
 from facilitation_stream.worker.outputs import MAX_DERIVED, StepOutputs
 from facilitation_stream.worker.record_batches import RecordBatches
-from facilitation_stream.worker.stored import Stored, encode_stored
+from facilitation_stream.worker.stored import AUTHORED, Stored, encode_stored
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +88,20 @@ class SubjectBatches:
             updates_topic=updates_topic,
             changelog_topic=changelog_topic,
         )
+        self._intake = Intake(
+            worker.watermarks,
+            lateness_s=settings.lateness_s,
+            future_tolerance_s=settings.future_tolerance_s,
+            max_bytes=settings.max_event_bytes,
+        )
         self._clock = 0.0
+        self._now = 0.0
 
     async def __call__(self, messages: list[Any]) -> None:
         self._overlay, self._partitions = {}, {}
         worker = self._worker
         worker.in_batch = True
-        self._clock = time.monotonic()
+        self._clock, self._now = time.monotonic(), time.time()
         try:
             await self._apply_batch(messages)
         finally:
@@ -132,18 +139,26 @@ class SubjectBatches:
 
     # -- compute ---------------------------------------------------------------------------
     async def _event(self, message: Any) -> None:
-        admitted = admit(
-            message.value, message.partition, self._worker.watermarks, self._settings.lateness_s
-        )
-        if type(admitted) is Refused:
-            if admitted.reason in MALFORMED:
-                self._metrics.malformed(admitted.reason)
-            await self._dead.send(message, admitted.reason, admitted.detail)
+        admitted = self._intake.admit(message.value, message.partition, self._now)
+        refused = admitted if type(admitted) is Refused else None
+        if refused is not None and refused.event is None:
+            if refused.reason in MALFORMED:
+                self._metrics.malformed(refused.reason)
+            await self._dead.send(message, refused.reason, refused.detail)
             return
-        event: Event = admitted  # type: ignore[assignment]
+        event: Event = refused.event if refused is not None else admitted  # type: ignore[assignment]
         self._consumed[event.event_type] += 1
-        self._worker.read_at[message.partition] = self._clock
         key = self._engine.subject_key(event)
+        if refused is not None:  # late: a re-published event is a repeat, not a dead letter
+            stored = self._get(key)
+            if stored is not None and (
+                stored.absorbed(event) or self._engine.repeats(key, stored.state, event)
+            ):
+                self._metrics.duplicate("late")
+                return
+            await self._dead.send(message, refused.reason, refused.detail)
+            return
+        self._worker.read_at[message.partition] = self._clock
         if message.key is not None and message.key.decode() != key:
             # Keyed by a producer that does not follow the contract: move it to its subject's
             # partition, where its state lives.
@@ -182,6 +197,10 @@ class SubjectBatches:
         stored = self._get(key)
         if stored is not None and stored.seen(*mark):
             return  # redelivered after a crash: its effect is already in the state
+        authored = isinstance(item, AUTHORED)
+        if authored and stored is not None and stored.absorbed(item):
+            self._metrics.duplicate("event_id")  # re-published: counted once already
+            return
         started = time.perf_counter()
         step = self._engine.apply(key, stored.state if stored else None, item)
         self._evaluation[key[0]].observe(time.perf_counter() - started)
@@ -190,6 +209,10 @@ class SubjectBatches:
             return
         await self._out.step(step, f"d{tag}{message.partition}", message.offset)
         self._keep(key, stored, step, message.partition, mark if step.changed else None)
+        if authored and step.state is not None:
+            record = self._overlay.get(key)
+            if record is not None:
+                record.ids = (stored or record).with_id(item)
         if stored is not None and stored.parked and step.state is not None:
             await self._unpark(key, stored.parked, message.partition)
 
@@ -210,6 +233,7 @@ class SubjectBatches:
             partition=message.partition,
             marks=stored.marked(*mark) if stored else mark,
             parked=list(stored.parked or ()) if stored else [],
+            ids=stored.ids if stored else (),
         )
         assert record.parked is not None
         record.parked.append(
@@ -262,7 +286,12 @@ class SubjectBatches:
                 self._overlay[key] = None
                 self._partitions[key] = partition
             return
-        record = Stored(state=step.state, partition=partition, marks=stored.marks if stored else ())
+        record = Stored(
+            state=step.state,
+            partition=partition,
+            marks=stored.marks if stored else (),
+            ids=stored.ids if stored else (),
+        )
         if mark is not None:
             record.marks = record.marked(*mark)
         record.due = step.next_due

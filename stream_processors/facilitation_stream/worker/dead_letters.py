@@ -1,9 +1,11 @@
 """The dead-letter topic: events the engine could not use, with the reason in headers.
 
-Bad input is data: the original bytes go to the dead-letter topic untouched, with headers
-saying why (``reason``: invalid | unknown-type | late | rejected | error, and ``detail``)
-and where it came from, so an operator can inspect, fix and re-publish. Nothing here
-raises: a failure to dead-letter is logged and counted, and processing goes on.
+Bad input is data: the original bytes go to the dead-letter topic, with headers saying why
+(``reason``: see ``metrics.REASONS``, and ``detail``) and where it came from, so an
+operator can inspect, fix and re-publish. A value larger than ``MAX_LETTER_BYTES`` (a
+record the broker would refuse, or a hostile one) is cut to that size and the header
+``original-bytes`` says how large it was: the source offset finds the whole record.
+Nothing here raises: a failure to dead-letter is logged and counted, and processing goes on.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import logging
 from collections import Counter
 from typing import Any
 
+from facilitation_stream.dead_letter_format import dead_letter_headers
 from facilitation_stream.settings import Settings
 
 log = logging.getLogger(__name__)
+#: Far below any broker's record limit (Kafka's default is 1 MiB), far above a valid event.
+MAX_LETTER_BYTES = 64 * 1024
 
 
 class DeadLetters:
@@ -48,16 +53,17 @@ class DeadLetters:
             message.offset,
             detail,
         )
-        headers = {
-            "reason": reason.encode(),
-            "detail": detail[:1000].encode(errors="replace"),
-            "source-topic": str(message.topic).encode(),
-            "source-partition": str(message.partition).encode(),
-            "source-offset": str(message.offset).encode(),
-        }
+        headers = dead_letter_headers(
+            reason, detail, message.topic, message.partition, message.offset
+        )
+        if value is None:
+            value = message.value if isinstance(message.value, bytes) else b""
+        if len(value) > MAX_LETTER_BYTES:
+            headers["original-bytes"] = str(len(value)).encode()
+            value = value[:MAX_LETTER_BYTES]
+        key = message.key[:1024] if isinstance(message.key, bytes) else message.key
         try:
-            if value is None:
-                value = message.value if isinstance(message.value, bytes) else b""
-            await self._topic.send(key=message.key, value=value, headers=headers)
+            await self._topic.send(key=key, value=value, headers=headers)
         except Exception:
             log.exception("could not dead-letter %s:%s", message.partition, message.offset)
+

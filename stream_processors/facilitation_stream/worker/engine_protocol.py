@@ -41,6 +41,10 @@ class SubjectEngine(Protocol):
     def apply(self, key: str, state: Any | None, item: Any) -> Step:
         """Apply an event or a derived update to one subject's state."""
 
+    def repeats(self, key: str, state: Any | None, event: Event) -> bool:
+        """Whether ``event`` is already in ``state`` (a re-published event); asked of events
+        too old to apply. Must not change ``state``."""
+
     def tick(self, key: str, state: Any | None, now: datetime) -> Step:
         """Fire the subject's deadlines due at or before ``now``."""
 

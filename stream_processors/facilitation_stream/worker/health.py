@@ -1,9 +1,10 @@
 """Worker health endpoints on Faust's web server.
 
 ``/live``: the event loop answers and the worker is not stuck (unread messages but no
-progress for ``stall_s``). ``/ready``: tables recovered and no rebalance in
-progress — Faust's own ``/`` answers before recovery ends, so Kubernetes must probe this
-one. ``/metrics``: the Prometheus catalog.
+progress for ``stall_s``). ``/ready``: tables recovered, no rebalance in progress, and
+alerts reach the tutor queues — Faust's own ``/`` answers before recovery ends, so
+Kubernetes must probe this one. A failing alert sink (Redis down) makes the worker unready,
+not dead: a restart would not bring Redis back. ``/metrics``: the Prometheus catalog.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ def is_ready(app: Any, worker: Any) -> tuple[bool, str]:
     return True, "ready"
 
 
+def readiness(app: Any, worker: Any) -> tuple[bool, str]:
+    """What ``/ready`` answers: ``is_ready`` (the worker may process), and alerts reach the
+    tutor queues."""
+    ok, why = is_ready(app, worker)
+    if ok and worker.sink_failing_since is not None:
+        failing = time.monotonic() - worker.sink_failing_since
+        why = f"alerts cannot reach the tutor queues for {failing:.0f}s: {worker.sink_error}"
+        return False, why
+    return ok, why
+
+
 def register_views(app: Any, worker: Any, metrics: Any, stall_s: float) -> None:
     @app.page("/live")
     async def live(self: web.View, request: web.Request) -> web.Response:
@@ -40,7 +52,7 @@ def register_views(app: Any, worker: Any, metrics: Any, stall_s: float) -> None:
 
     @app.page("/ready")
     async def ready(self: web.View, request: web.Request) -> web.Response:
-        ok, why = is_ready(app, worker)
+        ok, why = readiness(app, worker)
         metrics.worker_ready.set(1 if ok else 0)
         return self.json(
             {"ready": ok, "reason": why, "deadlines": worker.deadlines()},

@@ -86,6 +86,10 @@ class RulesEngine:
                 after.answered_at - after.created
             )
 
+    def repeats(self, key: str, state: Any | None, event: Event) -> bool:
+        mine = [u for u in engine.route(event) if u.key == key]
+        return bool(mine) and engine.holds(state, mine[0])
+
     def tick(self, key: str, state: Any | None, now: datetime) -> Step:
         new_state, outputs = engine.tick(key, state, now.timestamp(), self)
         return self._step(new_state, outputs, [])

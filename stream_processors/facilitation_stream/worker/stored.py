@@ -9,10 +9,25 @@ the tutor queues drop them.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import pickle
 from dataclasses import dataclass
 from typing import Any
+
+from facilitation_rules.contract.events import (
+    Event,
+    PostCreated,
+    ReflectionCommented,
+    ReflectionSubmitted,
+)
+
+#: Events a learner writes: the engine counts each one (posts, reflections), so one applied
+#: twice would count twice. A subject remembers the ids of the last ``IDS_KEPT`` of them
+#: it absorbed, and a re-published one is recognised by its ``event_id``. Every other
+#: event changes nothing when applied twice (see ``SubjectEngine.repeats``).
+AUTHORED = (PostCreated, ReflectionSubmitted, ReflectionCommented)
+IDS_KEPT = 64
 
 #: Modules whose classes changelog records written before the packages were grouped by
 #: concern name (parked events and updates are pickled as objects): read them from here.
@@ -37,6 +52,15 @@ class Stored:
     #: partition still carries): applied once it exists, dead-lettered if it never comes.
     #: Each: (origin, seq, item, why rejected, source topic, partition, offset).
     parked: list[tuple[Any, ...]] | None = None
+    #: Digests of the ``event_id``s of the last authored events absorbed (``AUTHORED``).
+    ids: tuple[int, ...] = ()
+
+    def absorbed(self, event: Event) -> bool:
+        return event_digest(event) in self.ids
+
+    def with_id(self, event: Event) -> tuple[int, ...]:
+        """The ids with ``event``'s added (the oldest dropped past ``IDS_KEPT``)."""
+        return (*self.ids[-(IDS_KEPT - 1) :], event_digest(event))
 
     def seen(self, source: str, offset: int) -> bool:
         marks = self.marks
@@ -54,17 +78,31 @@ class Stored:
         return (*marks, source, offset)
 
 
+def event_digest(event: Event) -> int:
+    # Not hash(): it differs between processes, and the digests are stored.
+    return int.from_bytes(hashlib.blake2b(event.event_id.encode(), digest_size=8).digest())
+
+
 def encode_stored(value: Stored) -> bytes:
     # The changelog is written and read only by this engine's workers: pickle is fast and
-    # compact here; it never carries input from outside.
-    record = (value.state, value.partition, value.marks, value.due)
-    return pickle.dumps((*record, value.parked) if value.parked else record, protocol=5)
+    # compact here; it never carries input from outside. Trailing fields only when set.
+    record: tuple[Any, ...] = (value.state, value.partition, value.marks, value.due)
+    if value.ids:
+        record = (*record, value.parked, value.ids)
+    elif value.parked:
+        record = (*record, value.parked)
+    return pickle.dumps(record, protocol=5)
 
 
 def decode_stored(data: bytes) -> Stored:
-    state, partition, marks, due, *parked = _Unpickler(io.BytesIO(data)).load()
+    state, partition, marks, due, *rest = _Unpickler(io.BytesIO(data)).load()
     return Stored(
-        state=state, partition=partition, marks=marks, due=due, parked=parked[0] if parked else None
+        state=state,
+        partition=partition,
+        marks=marks,
+        due=due,
+        parked=rest[0] if rest else None,
+        ids=rest[1] if len(rest) > 1 else (),
     )
 
 

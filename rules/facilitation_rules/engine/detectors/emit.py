@@ -28,6 +28,7 @@ def alert(
     reasons: tuple[str, ...],
     resolve: bool = False,
     details: dict[str, Any] | None = None,
+    redact: bool = False,
 ) -> Alert:
     return Alert(
         alert_id=alert_id_for(rule, course_id, subject_type, subject_id, episode),
@@ -40,7 +41,7 @@ def alert(
         fired_at=utc(at),
         severity=severity,  # type: ignore[arg-type]  # checked by the pack schema
         reasons=reasons,
-        action="resolve" if resolve else "fire",
+        action="redact" if redact else "resolve" if resolve else "fire",
         details=details,
     )
 

@@ -84,6 +84,23 @@ def fire(
     out.append(_alert(state, rule, episode, at, cfg.severity, reasons, details))
 
 
+RETIREMENT = "learner.retired"
+
+
+def retire(state: LearnerState | None, course_id: str, learner_id: str, at: float) -> list[Output]:
+    """The LMS retired the learner: resolve what is open about them, then one ``redact``
+    alert, on which the tutor queues scrub and close the learner's nudges. The caller drops
+    the state."""
+    out = [resolve(state, rule, at, "the learner's account was retired")
+           for rule in sorted(open_alerts(state))] if state is not None else []
+    out.append(alert(
+        rule=RETIREMENT, kind="retirement", course_id=course_id, subject_type="learner",
+        subject_id=learner_id, learner_id=learner_id, episode="retired", at=at,
+        severity="info", reasons=("the learner's account was retired",), redact=True,
+    ))  # fmt: skip
+    return out
+
+
 def resolve(state: LearnerState, rule: str, at: float, why: str) -> Output:
     assert state.open is not None
     episode = state.open.pop(rule)

@@ -37,6 +37,7 @@ from facilitation_rules.engine.detectors.learner_alerts import (
     never_posted_reasons,
     open_alerts,
     resolve,
+    retire,
 )
 from facilitation_rules.engine.outputs import Output, Update
 from facilitation_rules.engine.subjects import (
@@ -49,6 +50,7 @@ from facilitation_rules.engine.subjects import (
     POSTED,
     REFLECTED,
     REPLY_RECEIVED,
+    RETIRED,
     UNENROLLED,
     course_key,
     post_key,
@@ -63,7 +65,7 @@ _CHANGED = 4  # an open alert changed: the due time must be redone
 
 def apply(
     state: LearnerState | None, u: Update, rules: CourseRules, cohort: CourseState | None
-) -> tuple[LearnerState, list[Output]]:
+) -> tuple[LearnerState | None, list[Output]]:
     op, t, ev = u.op, u.t, u.event
     out: list[Output] = []
     course = ev.course_id
@@ -74,6 +76,8 @@ def apply(
         if changes & JOINED:
             out.append(Update(course_key(course), COURSE_JOINED, ev, t))
         return state, out
+    if op == RETIRED:
+        return None, retire(state, course, u.key[3 + len(course) :], t)
     if state is None:
         # prompts due before we knew the learner are not theirs
         state = LearnerState(course_id=course, learner_id=u.key[3 + len(course) :], prompts_from=t)

@@ -6,6 +6,14 @@ window.FacilitationUI = window.FacilitationUI || (function () {
     return element && element.jquery ? element[0] : element;  // some runtimes pass jQuery
   }
 
+  /* What every block's script starts from: its state (see rendering.script_safe_json), its
+     root element, its strings and its status line. */
+  function block(element, args) {
+    var root = rootOf(element);
+    var init = JSON.parse(args.state);
+    return { init: init, root: root, t: init.strings, say: status(root) };
+  }
+
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : '';
@@ -137,6 +145,6 @@ window.FacilitationUI = window.FacilitationUI || (function () {
     if (node) { node.focus(); }
   }
 
-  return { rootOf: rootOf, call: call, send: send, el: el, badge: badge, meta: meta, status: status,
+  return { rootOf: rootOf, block: block, call: call, send: send, el: el, badge: badge, meta: meta, status: status,
            inlineForm: inlineForm, focusItem: focusItem };
 }());

@@ -1,11 +1,9 @@
 /* Discussion XBlock: threads, replies (responses) and comments, rendered from JSON. */
 function FacilitationDiscussion(runtime, element, args) {
   'use strict';
-  var init = JSON.parse(args.state);  /* see rendering.script_safe_json */
   var ui = window.FacilitationUI;
-  var root = ui.rootOf(element);
-  var t = init.strings;
-  var say = ui.status(root);
+  var block = ui.block(element, args);
+  var init = block.init, root = block.root, t = block.t, say = block.say;
   var list = root.querySelector('.fx-threads');
   var newThread = root.querySelector('.fx-new-thread');
 

@@ -1,11 +1,9 @@
 /* Reflection XBlock: the learner's own reflection and the community's shared ones. */
 function FacilitationReflection(runtime, element, args) {
   'use strict';
-  var init = JSON.parse(args.state);  /* see rendering.script_safe_json */
   var ui = window.FacilitationUI;
-  var root = ui.rootOf(element);
-  var t = init.strings;
-  var say = ui.status(root);
+  var block = ui.block(element, args);
+  var init = block.init, root = block.root, t = block.t, say = block.say;
   var form = root.querySelector('.fx-reflect');
   var area = form.elements.text;
   var shareBox = form.elements.share;

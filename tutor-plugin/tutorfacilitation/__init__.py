@@ -1,0 +1,1 @@
+"""Tutor plugin of openedx-facilitation (entry point ``tutor.plugin.v1``: ``facilitation``)."""

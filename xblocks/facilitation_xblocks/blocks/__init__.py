@@ -1,0 +1,1 @@
+"""The XBlocks: Discussion, Reflection and the staff-only Tutor view."""

@@ -1,0 +1,1 @@
+"""The LMS side's durable outbox: events wait here until Kafka acknowledged them."""
