@@ -160,8 +160,8 @@ def write_problems(stats: ReadStats, args: argparse.Namespace, err: TextIO) -> N
     if stats.malformed:
         hint = "" if args.malformed_log else " (--malformed-log FILE writes every one)"
         err.write(f"first {len(stats.malformed):,} of {total:,} problem lines{hint}:\n")
-        for bad in stats.malformed:
-            err.write(f"  {bad}\n")
+        for bad in stats.malformed:  # FILE:LINE: reason, from the first column (grep, editors)
+            err.write(f"{bad}\n")
     if args.malformed_log and total:
         err.write(f"every problem line: {args.malformed_log}\n")
     if stats.lms_truncated:
