@@ -30,6 +30,11 @@ same held-out folds for each ``--thresholds`` x ``--waits`` (min_inactive_days),
 trade-off table on stderr and the ``threshold``/``min_inactive_days`` lines the criterion
 of docs/dropout-risk.md chooses; with ``--evaluate``, for the pack's model on all courses.
 
+``--extras`` also fits the model with the click count and the event-type mix (problem,
+video and page-view shares) on the same held-out folds and says whether they raise the
+mean cross-course AUC; ``--score-days 7,14,21`` scores each course's learners as they were
+on those days of the course, against the final labels (``dropout_extras``).
+
 End to end through the product CLI: ``--emit-events OUT`` writes each course's data as
 contract events (``OUT/<course>.jsonl``) and ``OUT/labels.csv``, and prints the ``--at`` of
 each course; after ``facilitation learners OUT/<course>.jsonl --at ... > learners.csv``,
@@ -40,8 +45,6 @@ each course; after ``facilitation learners OUT/<course>.jsonl --at ... > learner
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import random
 import sys
@@ -58,12 +61,13 @@ from dropout_data import (
     Labels,
     day_number,
     emit_events,
-    natural,
     read_daily,
     read_kdd,
     read_labels,
 )
-from logistic import auc, fit
+from dropout_extras import Mix, compare_extras, day_table, extra_features, mean_auc
+from dropout_report import auc_table, check_export, model_block
+from logistic import fit
 
 from facilitation_rules.engine.dropout_model import FEATURES, features_at, logit
 from facilitation_rules.packs.loader import load_pack
@@ -80,6 +84,7 @@ class Example(NamedTuple):
     since: float  # days since the last activity
     active_recent: int
     active_total: int
+    cut: int = 0  # the day it is scored at (its start)
 
 
 # -- examples ---------------------------------------------------------------------------
@@ -117,7 +122,7 @@ def examples(
                 vector = feats.vector()
                 out.append(Example(course, learner, [vector[f] for f in FEATURES], label,
                                    feats.days_since_active, feats.active_recent,
-                                   feats.active_total))
+                                   feats.active_total, cut))
     return out
 
 
@@ -200,61 +205,6 @@ def _logit(e: Example, intercept: float, weights: Mapping[str, float]) -> float:
     return logit(dict(zip(FEATURES, e.x, strict=True)), intercept, weights)
 
 
-# -- reports ------------------------------------------------------------------------------
-
-
-def auc_table(rows: list[tuple[str, int]], columns: dict[str, list[float]]) -> list[str]:
-    """Markdown table of AUC per course (rows: (course, label) per example), plus the mean."""
-    by_course: dict[str, list[int]] = defaultdict(list)
-    for i, (course, _) in enumerate(rows):
-        by_course[course].append(i)
-    head = ["course", "learners", "dropped", *columns]
-    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    means: dict[str, list[float]] = defaultdict(list)
-    for course, index in sorted(by_course.items(), key=lambda item: natural(item[0])):
-        ys = [rows[i][1] for i in index]
-        cells = [course, str(len(ys)), f"{sum(ys) / len(ys):.0%}"]
-        for name, scores in columns.items():
-            value = auc([scores[i] for i in index], ys)
-            means[name].append(value)
-            cells.append(f"{value:.3f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    cells = [f"mean of {len(by_course)}", str(len(rows)),
-             f"{sum(y for _, y in rows) / len(rows):.0%}"]
-    cells += [f"{sum(v) / len(v):.3f}" for v in means.values()]
-    lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def model_block(source: str, intercept: float, weights: Mapping[str, float],
-                reference: Mapping[str, float]) -> str:
-    def inline(values: Mapping[str, float]) -> str:
-        return "{" + ", ".join(f"{f}: {values[f]:.3f}" for f in FEATURES) + "}"
-
-    return (f"    model:\n      source: {json.dumps(source)}\n      intercept: {intercept:.3f}\n"
-            f"      weights: {inline(weights)}\n      reference: {inline(reference)}")
-
-
-def check_export(path: str, labels: Labels) -> list[str]:
-    """AUCs of a ``facilitation learners`` CSV against labels."""
-    rows, risk, recency, active = [], [], [], []
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            key = (row["course_id"], row["learner_id"])
-            if key not in labels:
-                continue
-            rows.append((row["course_id"], labels[key]))
-            risk.append(float(row["risk_score"]))
-            last = row["last_active_at"]
-            # days since last activity ranks like minus the last activity time
-            recency.append(-datetime.fromisoformat(last).timestamp() if last else math.inf)
-            active.append(-float(row["active_days"]))
-    if not rows:
-        return ["no labelled learner in the export"]
-    return auc_table(rows, {"risk_score": risk, "days since last_active_at": recency,
-                            "-active_days": active})
-
-
 # -- command line -------------------------------------------------------------------------
 
 
@@ -281,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", type=_floats, default=threshold.THRESHOLDS)
     parser.add_argument("--waits", type=_floats, default=threshold.WAITS,
                         help="min_inactive_days values to try")
+    parser.add_argument("--extras", action="store_true",
+                        help="also fit with the click count and event-type mix: do they help?")
+    parser.add_argument("--score-days", type=_ints, default=(), metavar="7,14,21",
+                        help="also score each course on these days of it (final labels)")
     args = parser.parse_args(argv)
     if args.check_export:
         if not args.labels:
@@ -291,16 +245,20 @@ def main(argv: list[str] | None = None) -> int:
     pack = rules.dropout
     window = args.window or pack.window_days
     labels = read_labels(args.labels) if args.labels else None
+    mix: Mix = {}
+    starts: dict[str, int] = {}
     if args.kdd_dir:
-        daily, labels, cut = read_kdd(args.kdd_dir, args.exclude_course)
+        daily, labels, cut = read_kdd(args.kdd_dir, args.exclude_course, mix, starts)
         cutoffs = {course: [day] for course, day in cut.items()}
         source = (f"scripts/derive_dropout_weights.py --kdd-dir DIR (KDD Cup 2015, "
                   f"{len(cutoffs)} courses)")
     else:
         if not args.at:
             parser.error("--at is required with --activity")
-        daily = read_daily(args.activity)
+        daily = read_daily(args.activity, mix)
         cutoffs = {course: [day_number(a) for a in args.at] for course, _ in daily}
+        for (course, _), days in daily.items():
+            starts[course] = min([*days, starts.get(course, 1 << 30)])
         source = f"fitted on {args.activity} at {', '.join(args.at)}"
     if args.emit_events:
         print("\n".join(emit_events(daily, cutoffs, labels, args.horizon, args.emit_events)))
@@ -315,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         models = held_out_models(data, args.l2, args.folds, args.seed, not args.unconstrained)
         columns["model (held out)"] = held_out_scores(data, models)
     columns["pack model"] = [_logit(e, pack.intercept, pack.weights) for e in data]
+    current = pack  # the pack's own model, before a fit replaces it below
     baselines: dict[str, Callable[[Example], float]] = {
         "days since last activity": lambda e: e.since,
         f"active days (last {window})": lambda e: -e.active_recent,
@@ -337,6 +296,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = [(data[i].course, data[i].y) for i in scored]
     table = auc_table(rows, {name: [c[i] for i in scored] for name, c in columns.items()})
     print("\n".join(table), file=sys.stderr)
+    if args.extras:
+        extras = [extra_features({d: c[0] for d, c in daily[(e.course, e.learner)].items()},
+                                 mix.get((e.course, e.learner), {}), e.cut, window) for e in data]
+        lines, _, _ = compare_extras([(e.course, e.learner) for e in data], [e.x for e in data],
+                                     extras, [e.y for e in data], args.l2, args.folds, args.seed)
+        print("\n".join(lines), file=sys.stderr)
+    if args.score_days:
+        early = _early(args, daily, data, models, current, starts, cutoffs, window, labels)
+        print("# AUC by the day of the course the learners are scored at (mean over courses; "
+              "the end: the cut-off above)", file=sys.stderr)
+        print("\n".join(day_table(early)), file=sys.stderr)
     if args.threshold:
         rules = replace(rules, dropout=replace(pack, window_days=window))
         by_course = args.evaluate or len({e.course for e in data}) >= 3
@@ -351,6 +321,41 @@ def main(argv: list[str] | None = None) -> int:
 
 def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(v) for v in text.split(","))
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(","))
+
+
+def _early(args: argparse.Namespace, daily: Daily, data: list[Example], models: list[FoldModel],
+           pack: object, starts: Mapping[str, int], cutoffs: Mapping[str, list[int]],
+           window: int, labels: Labels | None) -> list[tuple[str, int, dict[str, float]]]:
+    """``--score-days``: each day's (label, learners, mean AUC per column), then the end's.
+    Learners keep the fold (the fit that never saw them) and the label they have at the end."""
+    final = labels or {(e.course, e.learner): e.y for e in data}
+    fold = {(data[i].course, data[i].learner): m for m in models for i in m.test}
+    shipped = (pack.intercept, pack.weights)  # type: ignore[attr-defined]
+
+    def columns(rows: list[Example]) -> dict[str, float]:
+        keys, ys = [(e.course, e.learner) for e in rows], [e.y for e in rows]
+        found = {"pack model": [_logit(e, *shipped) for e in rows]}
+        if not args.evaluate:
+            found["model (held out)"] = [
+                _logit(e, fold[k].intercept, fold[k].weights) if k in fold else math.nan
+                for e, k in zip(rows, keys, strict=True)
+            ]
+        found["days since last activity"] = [e.since for e in rows]
+        return {name: mean_auc(keys, ys, scores) for name, scores in found.items()}
+
+    out = []
+    end = {course: min(days) for course, days in cutoffs.items()}
+    for day in args.score_days:
+        cuts = {c: [starts[c] + day] for c in end if c in starts and starts[c] + day < end[c]}
+        rows = examples(daily, cuts, args.horizon, window, final)
+        if rows:
+            out.append((f"day {day}", len(rows), columns(rows)))
+    out.append(("end", len(data), columns(data)))
+    return out
 
 
 if __name__ == "__main__":

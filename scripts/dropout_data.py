@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 
+from dropout_extras import Mix, csv_mix, kdd_mix
+
 from facilitation_rules.contract.codec import dumps
 from facilitation_rules.contract.events import (
     ActivityRecorded,
@@ -37,16 +39,20 @@ def day_number(text: str) -> int:
     return date.fromisoformat(text).toordinal() - EPOCH
 
 
-def read_daily(path: str) -> Daily:
+def read_daily(path: str, mix: Mix | None = None) -> Daily:
+    """The daily-activity CSV; ``mix`` gets its problems/videos/page_views, where given."""
     data: Daily = defaultdict(dict)
     with open(path, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            data[(row["course"], row["learner"])][day_number(row["date"])] = (
+            key, day = (row["course"], row["learner"]), day_number(row["date"])
+            data[key][day] = (
                 int(row.get("events") or 0),
                 int(row.get("posts") or 0),
                 int(row.get("reflections") or 0),
                 int(row.get("replies_received") or 0),
             )
+            if mix is not None:
+                mix.setdefault(key, {})[day] = csv_mix(row)
     return data
 
 
@@ -55,12 +61,16 @@ def read_labels(path: str) -> Labels:
         return {(r["course"], r["learner"]): int(r["dropped"]) for r in csv.DictReader(handle)}
 
 
-def read_kdd(folder: str, exclude: Iterable[str]) -> tuple[Daily, Labels, dict[str, int]]:
+def read_kdd(
+    folder: str, exclude: Iterable[str], mix: Mix | None = None,
+    starts: dict[str, int] | None = None,
+) -> tuple[Daily, Labels, dict[str, int]]:
     """The per-course KDD Cup 2015 files: activity, labels, and each course's cut-off day.
 
     Every enrolment has a row for every day of its course's window (zeros included), so
-    the cut-off is the day after the last date in the file. Discussion events there are
-    forum page views, not posts: they count as activity only.
+    the cut-off is the day after the last date in the file (and ``starts`` gets the first).
+    Discussion events there are forum page views, not posts: they count as activity only.
+    ``mix`` gets each active day's problem, video and page-view events.
     """
     skip = set(exclude)
     data: Daily = {}
@@ -69,16 +79,21 @@ def read_kdd(folder: str, exclude: Iterable[str]) -> tuple[Daily, Labels, dict[s
         course = re.sub(r"^trainCourse|\.csv$", "", os.path.basename(path))
         if course in skip:
             continue
-        last = -1
+        first, last = 1 << 30, -1
         with open(path, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 day = day_number(row["time"])
-                last = max(last, day)
+                first, last = min(first, day), max(last, day)
                 events = sum(int(v or 0) for k, v in row.items() if k.startswith("event_"))
-                days = data.setdefault((course, row["enrollment_id"]), {})
+                key = (course, row["enrollment_id"])
+                days = data.setdefault(key, {})
                 if events:
                     days[day] = (events, 0, 0, 0)
+                    if mix is not None:
+                        mix.setdefault(key, {})[day] = kdd_mix(row)
         cutoffs[course] = last + 1
+        if starts is not None:
+            starts[course] = first
     labels: Labels = {}
     by_learner = {learner: course for course, learner in data}
     for path in sorted(glob.glob(os.path.join(folder, "truth*.csv"))):

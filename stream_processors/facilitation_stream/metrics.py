@@ -122,6 +122,12 @@ class Metrics:
             "alerts_resolved", "Alerts resolved because their condition cleared.",
             ["rule"], namespace=NAMESPACE, registry=r,
         )  # fmt: skip
+        self.condition_errors = Counter(
+            "condition_errors",
+            "Evaluations of a rule's when: filter that failed (e.g. a division by zero) and "
+            "counted as no match: the rule is partly off.",
+            ["rule"], namespace=NAMESPACE, registry=r,
+        )  # fmt: skip
         # --- tutor queues (router and tutor API) ---
         self.nudges_enqueued = Counter(
             "nudges_enqueued", "Nudges added to a tutor queue (repeats by alert_id excluded).",

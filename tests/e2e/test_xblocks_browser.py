@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,10 +27,10 @@ from facilitation_rules.contract.events import (
     ReflectionCommented,
     ReflectionSubmitted,
 )
+from tests.support.browser import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DISCUSSION = "/scenario/facilitation_discussion.0/"
 REFLECTION = "/scenario/facilitation_reflection.0/"
 HTML_BODY = '<b>not bold</b> <script>document.title="pwned"</script> Why is the sky blue?'
@@ -99,24 +98,9 @@ def workbench(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Iterator[dic
 
 
 @pytest.fixture
-def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("Debian chromium and chromium-driver are required (apt install)")
-    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must never download anything
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1100,1200",
-                f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # JS errors in failures
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    yield drv
-    drv.quit()
+def driver(tmp_path: Path) -> Iterator[Any]:
+    with chromium(profile=tmp_path / "chromium-profile") as drv:
+        yield drv
 
 
 def _wait(driver: Any, condition: Any, timeout: float = 15) -> Any:

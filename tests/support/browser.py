@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -14,7 +15,9 @@ VIEWPORTS = {"desktop": (1200, 1000), "phone": (390, 844)}
 
 
 @contextmanager
-def chromium(viewport: str = "desktop") -> Iterator[Any]:
+def chromium(viewport: str = "desktop", profile: Path | None = None) -> Iterator[Any]:
+    """A headless, offline webdriver (no browser or driver is ever downloaded, no background
+    network), on a fresh profile in ``profile`` if given; console logged; quit on exit."""
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         raise RuntimeError("Debian chromium and chromium-driver are required (apt install)")
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never download anything
@@ -26,7 +29,8 @@ def chromium(viewport: str = "desktop") -> Iterator[Any]:
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--disable-background-networking", "--disable-component-update",
-                "--no-first-run", f"--window-size={max(width, 800)},{height}"):
+                "--disable-sync", "--no-first-run", f"--window-size={max(width, 800)},{height}",
+                *([f"--user-data-dir={profile}"] if profile else [])):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)

@@ -164,7 +164,9 @@ def test_a_gzip_cut_short_gives_the_events_read_before_the_cut(tmp_path: Path) -
     events, stats = read(corrupt)
     whole, _ = read(MIXED)
     assert events == whole and stats.events == len(events)
-    assert str(stats.malformed[-1]).startswith(f"{corrupt}:0: cannot read")
+    cut = stats.malformed[-1]
+    assert str(cut).startswith(f"{corrupt}:29: cannot read past line 29: Compressed file ended")
+    assert cut.category == "unreadable" and stats.problems["unreadable"] == 1
     assert [m.line for m in stats.malformed[:-1]] == list(MIXED_MALFORMED)[:-1]  # not line 30
 
 

@@ -133,11 +133,10 @@ def test_replay_table_and_html_report(capsys, events_file, tmp_path):
     )
     html = report.read_text()
     assert code == 0 and out  # JSONL still on stdout
-    assert (
-        html.count("<svg") >= 4
-        and "<script" not in html
-        and "http" not in html.replace("http://www.w3.org/2000/svg", "")
-    )
+    assert html.count("<svg") >= 4
+    # Self-contained: no script, style, image or font from elsewhere.
+    assert not re.search(r"<(script|img|link|iframe)[^>]*\b(src|href)=", html)
+    assert "@import" not in html and "url(http" not in html
     assert "tina" in html and "first posts" in html
 
 
@@ -185,6 +184,7 @@ def test_learners_csv_lists_every_enrolled_learner(capsys, events_file):
     assert list(rows[0]) == [
         "course_id",
         "learner_id",
+        "username",
         "enrolled_at",
         "last_active_at",
         "active_days",
@@ -192,13 +192,17 @@ def test_learners_csv_lists_every_enrolled_learner(capsys, events_file):
         "replies_received",
         "reflections",
         "risk_score",
-        "risk_reasons",
+        "open_alerts",
+        "reasons",
     ]
     by_id = {r["learner_id"]: r for r in rows}
     assert set(by_id) == {"ann", "bob", "cat", "zoe"}
     assert by_id["zoe"]["last_active_at"] == "" and by_id["zoe"]["enrolled_at"].endswith("Z")
     assert by_id["ann"]["posts"] == "1" and by_id["ann"]["replies_received"] == "1"
-    assert 0 <= float(by_id["cat"]["risk_score"]) <= 1 and by_id["cat"]["risk_reasons"]
+    assert 0 <= float(by_id["cat"]["risk_score"]) <= 1 and by_id["cat"]["reasons"]
+    for row in rows:  # one line of distinct reasons
+        reasons = row["reasons"].split("; ")
+        assert len(reasons) == len(set(reasons))
 
 
 def test_learners_requires_at(capsys, events_file):

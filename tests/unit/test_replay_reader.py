@@ -90,7 +90,7 @@ def test_replay_after_a_restart_forgets_what_was_fed_before_it():
     pack = load_pack()
     items = load_sorted([str(FIXTURES / "mixed.log")], "auto", ReadStats())
     once = replay(items, pack, None)
-    again = replay_batches([items[:5], RESTART, items[:2], items[2:]], pack, None)
+    [again] = replay_batches([items[:5], RESTART, items[:2], items[2:]], [pack], None)
     assert again.alerts == once.alerts and again.fed == once.fed
 
 

@@ -45,11 +45,14 @@ def read(
 ) -> tuple[Any, ...]:
     with monkeypatch.context() as patch:
         if not quick_reading:
-            patch.setattr(event_files, "quick_activities", lambda lines, contracts: list(lines))
+            patch.setattr(event_files, "quick_activities", lambda lines, **_: list(lines))
         stats = ReadStats()
         batches = read_replay_items([path], fmt=fmt, stats=stats)  # type: ignore[arg-type]
         items = [item for batch in batches for item in batch]
-    return items, stats.read, stats.events, stats.ignored, stats.unknown, stats.malformed
+    return (
+        items, stats.read, stats.events, stats.ignored, stats.unknown, stats.malformed,
+        stats.usernames,
+    )  # fmt: skip
 
 
 def line_of(record: dict[str, Any], **context: Any) -> bytes:

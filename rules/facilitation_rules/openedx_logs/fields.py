@@ -11,7 +11,12 @@ Conventions (documented in docs/ingest.md):
 - a naive timestamp is taken to be UTC (the LMS logs UTC);
 - the user is ``context.user_id``, else ``event.user_id``, else the username; events *about*
   a learner (enrollment, grades, completion) prefer ``event.user_id``, the learner concerned;
-- the course is ``context.course_id``, else ``event.course_id``, else found in the URL.
+- the course is ``context.course_id``, else ``event.course_id``, else found in the URL;
+- the LMS's request middleware (edx-platform ``track.middleware.TrackMiddleware``) logs every
+  request with ``event`` = the JSON of its GET and POST parameters cut at 512 characters
+  (``json.dumps(...)[:512]``), so a long query string leaves an object string that does not
+  parse. Such a record is read as the LMS wrote it: its payload is unusable, the rest is
+  not (``TruncatedEvent``, ``lms_truncated``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import orjson
 from facilitation_rules.contract.events import Actor, Role
 
 EMPTY: dict[str, Any] = {}
+#: Where the LMS cuts the ``event`` string of the requests it logs (TrackMiddleware).
+LMS_EVENT_LIMIT = 512
 #: A learner's plain activity as the rules see it: (epoch seconds, course_id, learner_id).
 LearnerActivity = tuple[float, str, str]
 
@@ -39,6 +46,10 @@ STAFF_COURSE_ROLES = frozenset({"instructor", "staff", "ccx_coach"})
 
 class TrackingLogError(ValueError):
     """The line or record is malformed; ``str(err)`` is the reason a person can act on."""
+
+
+class TruncatedEvent(TrackingLogError):
+    """The record's ``event`` is a JSON object string the LMS cut at ``LMS_EVENT_LIMIT``."""
 
 
 class UnknownTrackingEvent(LookupError):
@@ -93,8 +104,24 @@ def payload_of(record: dict[str, Any]) -> Any:
         try:
             return orjson.loads(payload)
         except orjson.JSONDecodeError as err:
+            if len(payload) == LMS_EVENT_LIMIT:
+                raise TruncatedEvent(
+                    f"event: cut by the LMS at {LMS_EVENT_LIMIT} characters"
+                ) from None
             raise TrackingLogError(f"event: a JSON string that does not parse: {err}") from None
     return payload
+
+
+def lms_truncated(record: dict[str, Any]) -> bool:
+    """Whether the record's ``event`` is an object string the LMS cut at 512 characters."""
+    payload = record.get("event")
+    if type(payload) is not str or len(payload) != LMS_EVENT_LIMIT or payload[:1] != "{":
+        return False
+    try:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return True
+    return False  # exactly 512 characters of valid JSON: not cut
 
 
 def payload_dict(record: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,9 @@ reports the line as malformed.
 Elsewhere a type the structs do not expect (a numeric time, a boolean user id, an integer
 beyond 64 bits, a JSON null ...) only means "not sure". Nesting deeper than the
 interpreter's recursion limit (1,000) fails msgspec before orjson's limit (1,024).
+It is not sure either of a comment line (``#`` first), of an event later than ``after`` (the
+full reading reports it as from the future), or of an ``event`` string of exactly the
+length the LMS cuts them to (the full reading counts it, see ``fields.lms_truncated``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
-from facilitation_rules.openedx_logs.fields import LearnerActivity, utc_time
+from facilitation_rules.openedx_logs.fields import LMS_EVENT_LIMIT, LearnerActivity, utc_time
 from facilitation_rules.openedx_logs.forum import ActorActivity
 from facilitation_rules.openedx_logs.translate import Activity, UnknownTrackingEvent, translator_for
 
@@ -83,12 +86,17 @@ _KINDS_MAX = 10_000  # page views are named by their URL: a bound on memory
 
 
 def quick_activities(
-    lines: Iterable[bytes], contracts: bool = True
+    lines: Iterable[bytes],
+    contracts: bool = True,
+    after: float = float("inf"),
+    names: dict[str, str] | None = None,
 ) -> list[LearnerActivity | bytes]:
     """Each line as the ``LearnerActivity`` it is, or as itself when it is not one or
     the quick reading is not sure (to be read in full).
 
     ``contracts``: a record with an ``event_id`` may be a contract event (``fmt="auto"``).
+    ``after``: activities later than this (epoch seconds) are left to the full reading.
+    ``names``: learner id -> username, filled from the line where a learner is first seen.
     One call for many lines keeps the per-line work to the loop body; each line is read
     as it comes, and only those to read in full are kept.
     """
@@ -99,7 +107,14 @@ def quick_activities(
     for line in lines:
         item: LearnerActivity | bytes = line
         try:
-            text = line if line[0] == 123 else line[line.index(b"{") :]  # b"{" or a prefix
+            first = line[0]  # b"" (a blank line) raises: read in full
+            if first == 123:  # b"{"
+                text = line
+            elif first == 35:  # b"#": a comment, read in full (it is skipped)
+                add(line)
+                continue
+            else:  # a logger prefix
+                text = line[line.index(b"{") :]
             if not text.isascii():
                 text.decode()  # orjson rejects invalid UTF-8 anywhere, msgspec where it reads
             head = decode(text)
@@ -117,6 +132,9 @@ def quick_activities(
                     sure = type(payload) is _Payload and payload.id not in (None, "")
                 elif type(payload) is str and payload[:1] == "{":
                     check_object(payload)  # as payload_of: it must parse
+            elif sure:  # the payload is not read, but one the LMS cut is counted
+                payload = head.event
+                sure = type(payload) is not str or len(payload) != LMS_EVENT_LIMIT
             if sure:
                 value = head.time or head.timestamp
                 at = fromisoformat(value)
@@ -126,14 +144,43 @@ def quick_activities(
                 user = users.get(ctx.user_id)
                 if user is None:
                     user = _shared(users, ctx.user_id, str(ctx.user_id))
+                if names is not None and user not in names:
+                    names[user] = username_in(text)
                 course = courses.get(ctx.course_id)
                 if course is None:
                     course = _shared(courses, ctx.course_id, ctx.course_id)
-                item = (at.timestamp(), course, user)
+                t = at.timestamp()
+                if t <= after:
+                    item = (t, course, user)
         except Exception:  # whatever it is, the full reading says it (or that all is well)
             pass
         add(item)
     return out
+
+
+class _NamedContext(msgspec.Struct, gc=False):
+    username: str | None = None
+
+
+class _Named(msgspec.Struct, gc=False):
+    """Who a record is by: its ``username``, else its context's (as the full reading)."""
+
+    username: str | None = None
+    context: _NamedContext | None = None
+
+
+_decode_named = msgspec.json.Decoder(_Named).decode
+
+
+def username_in(text: bytes) -> str:
+    """The username of a record's JSON text ("" if none): read once per learner."""
+    try:
+        named = _decode_named(text)
+    except msgspec.DecodeError:
+        return ""
+    if named.username:
+        return named.username
+    return (named.context.username or "") if named.context is not None else ""
 
 
 # One string object per learner and per course: a replay holds an item per line, and the

@@ -44,6 +44,7 @@ from facilitation_rules.openedx_logs.fields import (
     EMPTY,
     LearnerActivity,
     TrackingLogError,
+    TruncatedEvent,
     UnknownTrackingEvent,
     actor,
     context_of,
@@ -70,6 +71,7 @@ __all__ = [
     "LearnerActivity",
     "ThreadIndex",
     "TrackingLogError",
+    "TruncatedEvent",
     "UnknownTrackingEvent",
     "parse_line",
     "translate",
@@ -208,7 +210,10 @@ class Activity:
         data = record.get("event")
         if type(data) is not dict:
             if self.object_keys or type(user_id) is not int or type(course_id) is not str:
-                data = payload_of(record)
+                try:
+                    data = payload_of(record)
+                except TruncatedEvent:
+                    data = EMPTY  # as the LMS logged it: the activity without its details
             # A page view's payload (the request's GET/POST, as a string) is not needed.
             if type(data) is not dict:
                 data = EMPTY  # or e.g. a browser problem_check's form-encoded answers

@@ -16,7 +16,7 @@ DAY = 86400.0
 HOUR = 3600.0
 
 #: A compiled ``when:`` filter: takes the symbol mapping, says whether the rule applies.
-Condition = Any  # rule_engine.Rule; typed loosely so the engine does not import it
+Condition = Any  # conditions.Condition; typed loosely so the engine never imports rule-engine
 
 RepliesFrom = Literal["anyone", "staff"]
 

@@ -1,21 +1,20 @@
 """Rule packs: YAML files course teams edit, validated with line and column for every problem.
 
 A pack is checked in three steps, each reporting ``Problem(line, col, message)`` against the
-YAML node at fault: YAML syntax; the committed JSON Schema (``schemas/rule-pack.schema.json``,
-which editors can use for completion); then meaning (``when:`` expressions compile against
-the symbols of their rule, time zones exist, dates parse, hours are in order). Only a pack
-without problems becomes a ``Pack``.
-
-The YAML loader keeps dates and ``HH:MM`` as strings (YAML 1.1 would turn ``17:00`` into
-1020 and ``2024-01-08`` into a date): what the team wrote is what the schema sees.
+YAML node at fault: YAML syntax, within bounds (``pack_yaml``: size, aliases, depth,
+duplicate keys); the committed JSON Schema (``schemas/rule-pack.schema.json``, which editors
+can use for completion; its errors in plain words by ``schema_words``); then meaning
+(``when:`` expressions compile against the symbols of their rule within their bounds, time
+zones exist, dates parse, hours are in order). Only a pack without problems becomes a
+``Pack``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-import re
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from importlib import resources
@@ -27,7 +26,12 @@ import yaml
 
 from facilitation_rules.packs.business_hours import WEEKDAYS, BusinessCalendar
 from facilitation_rules.packs.conditions import REFLECTION_SYMBOLS as _REFLECTION_SYMBOLS
-from facilitation_rules.packs.conditions import SYMBOLS_BY_RULE, ConditionError, compile_condition
+from facilitation_rules.packs.conditions import (
+    SYMBOLS_BY_RULE,
+    Condition,
+    ConditionError,
+    compile_condition,
+)
 from facilitation_rules.packs.config import (
     DAY,
     HOUR,
@@ -38,28 +42,13 @@ from facilitation_rules.packs.config import (
     SilentConfig,
     UnansweredConfig,
 )
+from facilitation_rules.packs.pack_yaml import MAX_PACK_BYTES, parse_yaml, too_big
+from facilitation_rules.packs.problems import PackError, Problem
+from facilitation_rules.packs.schema_words import missing_setting, plain
 
 DEFAULT_PACK = "default.yaml"
 # Slotted dataclasses keep no class-level defaults: read them from default instances.
 _U, _S, _D, _R = UnansweredConfig(), SilentConfig(), DropoutConfig(), ReflectionConfig()
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Problem:
-    line: int
-    col: int
-    message: str
-
-    def format(self, filename: str) -> str:
-        return f"{filename}:{self.line}:{self.col}: {self.message}"
-
-
-class PackError(ValueError):
-    """The pack has problems; ``problems`` lists them in file order."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{p.line}:{p.col}: {p.message}" for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,37 +70,16 @@ class Pack:
     def rules_for(self, course_id: str) -> CourseRules | None:
         return self.rules if self.applies(course_id) else None
 
-
-# -- YAML -------------------------------------------------------------------------------
-
-
-class _PackLoader(yaml.SafeLoader):
-    """SafeLoader without timestamps and without base-60 integers."""
-
-
-_PackLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int")
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_PackLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
+    def conditions(self) -> Iterator[Condition]:
+        """The pack's compiled ``when:`` filters (each counts its failed evaluations)."""
+        r = self.rules
+        for found in (r.unanswered.when, r.silent.when, r.dropout.when, r.reflection.when,
+                      r.reflection.when_shared):  # fmt: skip
+            if isinstance(found, Condition):
+                yield found
 
 
-def _parse(text: str) -> tuple[Any, yaml.Node | None]:
-    loader = _PackLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return data, node
+# -- Locations --------------------------------------------------------------------------
 
 
 def _node_at(root: yaml.Node, path: Iterable[Any], key: bool = False) -> yaml.Node:
@@ -173,10 +141,13 @@ def _schema_problems(data: Any, root: yaml.Node) -> list[Problem]:
                     )
                 )
             continue
+        missing = missing_setting(error)
         if error.validator == "oneOf" and path == ["applies_to"]:
             message = "applies_to: expected 'all', {course: ID} or {course_run: PATTERN}"
+        elif missing is not None:
+            message = f"{_where([*path, missing])}: {plain(error)}"
         else:
-            message = f"{_where(path)}: {error.message}"
+            message = f"{_where(path)}: {plain(error)}"
         problems.append(_problem(_node_at(root, path), message))
     return problems
 
@@ -213,7 +184,7 @@ class _Builder:
         if text is None or not str(text).strip():
             return None
         try:
-            return compile_condition(str(text), symbols)
+            return compile_condition(str(text), symbols, _where(path))
         except ConditionError as err:
             self.fail(path, f"invalid condition: {err}")
             return None
@@ -344,14 +315,7 @@ def _hours(value: float | None) -> float | None:
 
 def parse_pack(text: str) -> Pack:
     """Validate and build a pack from YAML text; raise ``PackError`` listing every problem."""
-    try:
-        data, root = _parse(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise PackError([Problem(line, col, f"YAML syntax: {err.problem or err}")]) from None
-    except yaml.YAMLError as err:
-        raise PackError([Problem(1, 1, f"YAML: {err}")]) from None
+    data, root = parse_yaml(text)
     if root is None:
         raise PackError([Problem(1, 1, "the file is empty: expected a rule pack")])
     problems = _schema_problems(data, root)
@@ -376,12 +340,33 @@ def default_pack_text() -> str:
     )
 
 
-def load_pack(path: str | None = None) -> Pack:
+def read_pack_text(path: str | os.PathLike[str]) -> str:
+    """A pack file's text, refused (``PackError``) before it is read when it is too big;
+    ``OSError`` or ``UnicodeDecodeError`` if it cannot be read."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_PACK_BYTES:
+            raise too_big(size)
+        data = handle.read(MAX_PACK_BYTES + 1)  # it may have grown since
+    if len(data) > MAX_PACK_BYTES:
+        raise too_big(len(data))
+    return data.decode("utf-8")
+
+
+def load_pack(path: str | os.PathLike[str] | None = None) -> Pack:
     """The pack in ``path`` (the shipped default when None); ``PackError`` if invalid."""
     if path is None:
         return parse_pack(default_pack_text())
-    with open(path, encoding="utf-8") as handle:
-        return parse_pack(handle.read())
+    return parse_pack(read_pack_text(path))
 
 
-__all__ = ["DAY", "Pack", "PackError", "Problem", "default_pack_text", "load_pack", "parse_pack"]
+__all__ = [
+    "DAY",
+    "Pack",
+    "PackError",
+    "Problem",
+    "default_pack_text",
+    "load_pack",
+    "parse_pack",
+    "read_pack_text",
+]

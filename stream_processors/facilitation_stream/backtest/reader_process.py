@@ -30,7 +30,8 @@ from operator import itemgetter
 from typing import Any, Final
 
 from facilitation_stream import item_codec
-from facilitation_stream.ingest.event_files import Format, ReadStats, ReplayItem, read_replay_items
+from facilitation_stream.ingest.event_files import Format, ReplayItem, read_replay_items
+from facilitation_stream.ingest.read_stats import DEFAULT_OPTIONS, ReadOptions, ReadStats
 
 #: How far back in event time a record may arrive and still stream (else: full sort).
 LAG: Final = 3600.0
@@ -58,7 +59,7 @@ def can_read_aside() -> bool:
 
 
 def read_aside(
-    paths: Sequence[str], fmt: Format, stats: ReadStats
+    paths: Sequence[str], fmt: Format, stats: ReadStats, options: ReadOptions = DEFAULT_OPTIONS
 ) -> Iterator[list[ReplayItem] | Restart]:
     """Batches of items in stable event-time order, read by a child process; ``RESTART``
     when the order failed (the batches after it start from the beginning). ``stats`` is
@@ -67,7 +68,9 @@ def read_aside(
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     _widen(sender)
-    child = context.Process(target=_child, args=(list(paths), fmt, sender, receiver), daemon=True)
+    child = context.Process(
+        target=_child, args=(list(paths), fmt, options, sender, receiver), daemon=True
+    )
     child.start()
     sender.close()
     finished = False
@@ -148,11 +151,13 @@ class InOrder:
         return held
 
 
-def load_sorted(paths: Sequence[str], fmt: Format, stats: ReadStats) -> list[ReplayItem]:
+def load_sorted(
+    paths: Sequence[str], fmt: Format, stats: ReadStats, options: ReadOptions = DEFAULT_OPTIONS
+) -> list[ReplayItem]:
     """Every event of ``paths``, sorted by event time (stable), read in this process."""
     items: list[ReplayItem] = []
     with collector_paused():
-        for batch in read_replay_items(paths, fmt=fmt, stats=stats):
+        for batch in read_replay_items(paths, fmt=fmt, stats=stats, options=options):
             items += batch
         items.sort(key=_first)
     return items
@@ -172,19 +177,27 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _child(paths: list[str], fmt: Format, out: Connection, parents_end: Connection) -> None:
+def _child(
+    paths: list[str],
+    fmt: Format,
+    options: ReadOptions,
+    out: Connection,
+    parents_end: Connection,
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     parents_end.close()  # forked open: the pipe breaks when the parent closes its end
     stats = ReadStats()
     gc.disable()  # as in the parent (collector_paused): the window holds no reference cycles
     try:
         order = InOrder()
-        for batch in read_replay_items(paths, fmt, stats):
+        reading = read_replay_items(paths, fmt, stats, options)
+        for batch in reading:
             released = order.add(batch)
             if released is None:
                 _send(out, _RESTART, None, stats)
+                reading.close()  # its problem log too: the second reading writes it anew
                 stats = ReadStats()
-                everything = load_sorted(paths, fmt, stats)
+                everything = load_sorted(paths, fmt, stats, options)
                 for start in range(0, len(everything), 8192):
                     _send(out, _ITEMS, everything[start : start + 8192], stats)
                 break

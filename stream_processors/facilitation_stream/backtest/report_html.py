@@ -1,50 +1,56 @@
-"""The backtest report: one self-contained HTML file (inline SVG, no scripts, no CDN).
+"""The backtest report: one self-contained HTML file a course lead reads offline.
 
-Plots: alerts per day by rule; per-tutor load when a roster is given (alerts routed with the
-roster's policies, as the router would); the time-to-first-reply distribution of learners'
-watched posts; the share of learners' first posts answered within the SLA.
+Charts are static SVG rendered by ``charts`` (Vega-Lite, no network); the only script is
+inline and optional (the course filter and sortable tables work with it, every section is
+readable without it). Sections, in order: a summary per course; one section per course
+(and all courses together when there are several): alerts over time by rule, tutor load
+against capacity (for the roster's course), time to first reply, learners' first posts
+answered within the SLA, a sample of alerts with their reasons and links; the comparison
+of two packs (``--compare``); the learners with open alerts (a sortable table); the pack's
+settings; data quality. Everything a reader sees comes from the log or the pack and is
+escaped; only http(s) links become links.
 """
 
 from __future__ import annotations
 
 import html
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from facilitation_rules.contract.alerts import Alert
-from facilitation_rules.engine.detectors.posts import sla_for
-from facilitation_rules.packs.loader import Pack
-from facilitation_rules.state import PostState
+from facilitation_stream.backtest import charts
 from facilitation_stream.backtest.ordered_input import ReplayRun
+from facilitation_stream.backtest.outcomes import (
+    courses_of,
+    describe_waits,
+    fired,
+    first_posts,
+    for_tutors,
+    in_course,
+    reply_hours,
+    tutor_load,
+    watched_posts,
+    weeks,
+)
+from facilitation_stream.backtest.report_sections import (
+    alerts_sample,
+    comparison_section,
+    data_quality,
+    learners_section,
+    pack_settings,
+)
+from facilitation_stream.ingest.read_stats import ReadStats
 
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
-REPLY_BUCKETS = (
-    (1, "< 1 h"),
-    (3, "1-3 h"),
-    (6, "3-6 h"),
-    (12, "6-12 h"),
-    (24, "12-24 h"),
-    (48, "1-2 days"),
-    (96, "2-4 days"),
-    (float("inf"), "> 4 days"),
-)
+ALL = "all"  # the course filter's value for every course
 
 
 class TutorList:
     """A plain list of tutor ids (the fallback roster): alerts are dealt round-robin."""
+
+    course_id: str | None = None
 
     def __init__(self, tutors: Sequence[str]) -> None:
         if not tutors:
@@ -53,8 +59,8 @@ class TutorList:
 
 
 def load_roster(path: str) -> Any:
-    """A roster YAML (``facilitation_rules.routing.roster``), or a YAML list / text file of
-    tutor ids."""
+    """A roster YAML (``facilitation_rules.routing.roster``: one course), or a YAML list /
+    text file of tutor ids (every course)."""
     import yaml
 
     with open(path, encoding="utf-8") as handle:
@@ -69,241 +75,243 @@ def load_roster(path: str) -> Any:
     return TutorList([line.strip() for line in text.splitlines() if line.strip()])
 
 
-def render_report(run: ReplayRun, pack: Pack, roster: Any | None) -> str:
-    alerts = run.alerts
-    posts = [s for k, s in sorted(run.replayer.states.items()) if k[0] == "P"]
-    sections = [
-        _summary_table(alerts),
-        _section("Alerts per day, by rule", _alerts_per_day(alerts)),
-    ]
-    if roster is not None:
-        sections.append(_section("Per-tutor load", _tutor_load(alerts, roster)))
-    sections.append(
-        _section(
-            "Time to first reply (learners' watched posts)",
-            _reply_times([p for p in posts if p.tracked]),
-        )
-    )
-    sections.append(
-        _section("Learners' first posts answered within the SLA", _first_posts(posts, pack))
-    )
+@dataclass(slots=True)
+class ReportInput:
+    """What the report shows: the replay (its pack in ``run.pack``) and what came with it."""
+
+    run: ReplayRun
+    stats: ReadStats = field(default_factory=ReadStats)
+    roster: Any | None = None
+    #: the replay of the same log with the pack ``--compare`` names
+    other: ReplayRun | None = None
+    #: the files the pack(s) came from, for the reader
+    sources: tuple[str, str] = ("the default pack", "the default pack")
+    files: int = 1
+
+
+def e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def anchor(course: str) -> str:
+    return "course-" + "".join(c if c.isalnum() else "-" for c in course)
+
+
+def render_report(report: ReportInput) -> str:
+    run = report.run
+    assert run.pack is not None
+    courses = courses_of(run)
     until = datetime.fromtimestamp(run.until, UTC).isoformat().replace("+00:00", "Z")
+    scopes: list[str | None] = [*courses, None] if len(courses) > 1 else [*courses]
+    body = [
+        _header(report, courses, until),
+        _summary(report, courses),
+        *(_course_section(report, course) for course in scopes or [None]),
+    ]
+    if report.other is not None:
+        body.append(comparison_section(run, report.other))
+    packs = [(run.pack, report.sources[0])]
+    if report.other is not None and report.other.pack is not None:
+        packs.append((report.other.pack, report.sources[1]))
+    body += [
+        learners_section(run, report.stats.usernames),
+        pack_settings(packs),
+        data_quality(report.stats, run, report.files),
+    ]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>Facilitation backtest: {_e(pack.name)}</title><style>{_CSS}</style></head>"
-        f"<body><h1>Facilitation backtest</h1><p>Rule pack <b>{_e(pack.name)}</b>, "
-        f"{run.fed:,} events, clock advanced to {until}.</p>"
-        + "".join(sections)
-        + "</body></html>\n"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>Facilitation backtest: {e(run.pack.name)}</title><style>{_CSS}</style></head>"
+        "<body><main>" + "".join(body) + f"</main><script>{_SCRIPT}</script></body></html>\n"
+    )
+
+
+def _header(report: ReportInput, courses: list[str], until: str) -> str:
+    run = report.run
+    assert run.pack is not None
+    options = "".join(f"<option value='{e(c)}'>{e(c)}</option>" for c in courses)
+    compared = ""
+    if report.other is not None and report.other.pack is not None:
+        compared = f" compared with <b>{e(report.other.pack.name)}</b>"
+    picker = (
+        "<p class=filter><label for=course-filter>Show course</label> "
+        f"<select id=course-filter><option value={ALL}>all courses</option>{options}</select>"
+        "</p>"
+        if len(courses) > 1
+        else ""
+    )
+    return (
+        f"<h1>Facilitation backtest: {e(run.pack.name)}{compared}</h1>"
+        f"<p>Rule pack <b>{e(run.pack.name)}</b> ({e(report.sources[0])}); {run.fed:,} "
+        f"events replayed from {report.files} file(s), {len(courses)} course(s); clock "
+        f"advanced to {e(until)}.</p>{picker}"
+    )
+
+
+def _summary(report: ReportInput, courses: list[str]) -> str:
+    run = report.run
+    assert run.pack is not None
+    rows = []
+    for course in [*courses, None] if len(courses) != 1 else courses:
+        alerts = in_course(run.alerts, course)
+        shown = fired(alerts)
+        posts = watched_posts(run, course)
+        share = first_posts(run, run.pack, course).share
+        nudges = for_tutors(shown)
+        name = course or "all courses"
+        link = f"<a href='#{anchor(course)}'>{e(name)}</a>" if course else e(name)
+        rows.append(
+            f"<tr data-course='{e(course or ALL)}'><td class=text>{link}</td>"
+            f"<td>{len(shown):,}</td>"
+            f"<td>{len(nudges) / weeks(run, nudges):,.1f}</td><td>{len(posts):,}</td>"
+            f"<td>{e(describe_waits(reply_hours(posts)))}</td>"
+            f"<td>{'n/a' if share is None else f'{share:.0%}'}</td></tr>"
+        )
+    return (
+        "<section id=summary><h2>Summary by course</h2><table class=sortable><thead><tr>"
+        "<th class=text>course</th><th>alerts fired</th><th>nudges a week</th><th>learner posts "
+        "watched</th><th>time to first reply</th><th>first posts answered within the SLA"
+        "</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></section>"
+    )
+
+
+def _course_section(report: ReportInput, course: str | None) -> str:
+    run = report.run
+    assert run.pack is not None
+    alerts = in_course(run.alerts, course)
+    title = course or "All courses"
+    parts = [f"<h2>{e(title)}</h2>", _rule_table(alerts)]
+    over_time = charts.alerts_over_time(alerts)
+    if over_time is None:
+        parts.append("<p>No alerts fired.</p>")
+    else:
+        chart, unit = over_time
+        parts.append(f"<h3>Alerts per {unit}, by rule</h3>{chart}")
+    parts.append(_tutor_load(report, course, alerts))
+    posts = watched_posts(run, course)
+    hours = reply_hours(posts)
+    parts.append("<h3>Time to first reply (learners' watched posts)</h3>")
+    if posts:
+        parts.append(
+            f"<p>{len(posts):,} posts watched; {e(describe_waits(hours))}; "
+            f"{len(posts) - len(hours):,} never answered.</p>"
+            + charts.reply_time_chart(hours, len(posts) - len(hours))
+        )
+    else:
+        parts.append("<p>No learner posts were watched.</p>")
+    share = first_posts(run, run.pack, course)
+    parts.append("<h3>Learners' first posts answered within the SLA</h3>")
+    if share.total:
+        parts.append(
+            f"<p><b>{share.share:.0%}</b> of {share.total:,} learners' first posts got a reply "
+            f"from someone else within the SLA; {share.late:,} later; {share.never:,} never."
+            "</p>" + charts.sla_chart(share)
+        )
+    else:
+        parts.append("<p>No learner posts.</p>")
+    parts.append(alerts_sample(alerts, report.stats.usernames))
+    ident = anchor(course) if course else "all-courses"
+    return (
+        f"<section class=course id='{ident}' data-course='{e(course or ALL)}'>"
+        + "".join(parts)
+        + "</section>"
+    )
+
+
+def _rule_table(alerts: list[Alert]) -> str:
+    shot = Counter(a.rule for a in alerts if a.action == "fire")
+    resolved = Counter(a.rule for a in alerts if a.action == "resolve")
+    rows = "".join(
+        f"<tr><td>{e(rule)}</td><td>{shot[rule]:,}</td><td>{resolved[rule]:,}</td></tr>"
+        for rule in sorted(shot | resolved)
+    )
+    if not rows:
+        return ""
+    return (
+        "<table class=sortable><thead><tr><th>rule</th><th>fired</th><th>resolved</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _tutor_load(report: ReportInput, course: str | None, alerts: list[Alert]) -> str:
+    roster = report.roster
+    if roster is None:
+        return ""
+    named = getattr(roster, "course_id", None)
+    if named is not None and course != named:
+        return ""  # a roster applies to the course it names (the summary warns of others)
+    load = tutor_load(alerts, roster)
+    rows = "".join(
+        f"<tr><td>{e(t)}</td><td>{load.assigned[t]:,}</td><td>{load.peak[t]:,}</td>"
+        f"<td>{load.capacity.get(t, '')}</td></tr>"
+        for t in sorted(load.assigned)
+    )
+    notes = [load.note] if load.note else []
+    if load.unassigned:
+        notes.append(f"{load.unassigned:,} alerts found no tutor (everyone away).")
+    if load.capacity:
+        notes.append("Bars: the most nudges a tutor held at once; black mark: their capacity.")
+    return (
+        "<h3>Per-tutor load</h3>"
+        + "".join(f"<p>{e(n)}</p>" for n in notes)
+        + charts.tutor_load_chart(load)
+        + "<table class=sortable><thead><tr><th>tutor</th><th>alerts assigned</th>"
+        f"<th>most open at once</th><th>capacity</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 
 
 _CSS = (
-    "body{font-family:system-ui,sans-serif;margin:2em;max-width:980px;color:#222}"
-    "table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}"
-    "th:first-child,td:first-child{text-align:left}svg{display:block;margin:1em 0}"
-    ".legend span{display:inline-block;margin-right:1em}.sw{width:10px;height:10px;"
-    "display:inline-block;margin-right:4px}"
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1a1a1a;"
+    "background:#fff}main{max-width:1000px;margin:0 auto;padding:1.5em}"
+    "table{border-collapse:collapse;margin:.6em 0}td,th{padding:3px 10px;text-align:right;"
+    "border-bottom:1px solid #ddd;vertical-align:top}th:first-child,td:first-child,"
+    "td.text,th.text{text-align:left}th{background:#f2f2f2}td{overflow-wrap:break-word}"
+    "table.compact{font-size:.88em}td.wide{min-width:22em}.nowrap{white-space:nowrap}"
+    "td.sub{padding-left:1.6em}tr.changed{background:#fff4e5}"
+    "table.sortable th{cursor:pointer}table.sortable th[aria-sort]::after{content:' ▲'}"
+    "table.sortable th[aria-sort=descending]::after{content:' ▼'}"
+    "section{border-top:2px solid #0072B2;margin-top:2em}svg{display:block;max-width:100%;"
+    "height:auto;margin:.8em 0;overflow:visible}.filter{font-size:1.05em}.warn{color:#8a2a00}"
+    "a{color:#0055a0}code{background:#f4f4f4;padding:0 3px}"
 )
 
-
-def _e(text: object) -> str:
-    return html.escape(str(text))
-
-
-def _section(title: str, body: str) -> str:
-    return f"<h2>{_e(title)}</h2>{body}"
-
-
-def _summary_table(alerts: list[Alert]) -> str:
-    fired = Counter(a.rule for a in alerts if a.action == "fire")
-    resolved = Counter(a.rule for a in alerts if a.action == "resolve")
-    rows = (
-        "".join(
-            f"<tr><td>{_e(rule)}</td><td>{fired[rule]:,}</td><td>{resolved[rule]:,}</td></tr>"
-            for rule in sorted(fired | resolved)
-        )
-        or "<tr><td colspan=3>no alerts</td></tr>"
-    )
-    return f"<table><tr><th>rule</th><th>fired</th><th>resolved</th></tr>{rows}</table>"
-
-
-def _legend(names: Sequence[str]) -> str:
-    items = "".join(
-        f"<span><i class=sw style='background:{PALETTE[i % len(PALETTE)]}'></i>{_e(n)}</span>"
-        for i, n in enumerate(names)
-    )
-    return f"<div class=legend>{items}</div>"
-
-
-def bar_chart(
-    labels: Sequence[str],
-    series: dict[str, list[float]],
-    *,
-    width: int = 900,
-    height: int = 260,
-    label_every: int = 1,
-) -> str:
-    """A stacked bar chart as inline SVG: one bar per label, one colour per series."""
-    names = list(series)
-    totals = [sum(series[n][i] for n in names) for i in range(len(labels))]
-    top = max(totals, default=0) or 1
-    left, bottom, plot_h = 40, 40, height - 50
-    slot = (width - left - 10) / max(len(labels), 1)
-    bar = max(slot * 0.8, 1)
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width={width} height={height} "
-        f"role=img><line x1={left} y1={plot_h + 5} x2={width} y2={plot_h + 5} stroke=#888 />",
-        f"<text x={left - 4} y=14 font-size=11 text-anchor=end>{top:g}</text>",
-        f"<text x={left - 4} y={plot_h + 5} font-size=11 text-anchor=end>0</text>",
-    ]
-    for i, label in enumerate(labels):
-        x = left + i * slot + (slot - bar) / 2
-        y = plot_h + 5.0
-        for j, name in enumerate(names):
-            value = series[name][i]
-            if value <= 0:
-                continue
-            h = value / top * (plot_h - 10)
-            y -= h
-            parts.append(
-                f"<rect x={x:.1f} y={y:.1f} width={bar:.1f} height={h:.1f} "
-                f"fill='{PALETTE[j % len(PALETTE)]}'><title>{_e(label)} {_e(name)}: "
-                f"{value:g}</title></rect>"
-            )
-        if i % label_every == 0:
-            parts.append(
-                f"<text x={x + bar / 2:.1f} y={height - bottom + 25} font-size=10 "
-                f"text-anchor=middle>{_e(label)}</text>"
-            )
-    parts.append("</svg>")
-    return "".join(parts) + (_legend(names) if len(names) > 1 else "")
-
-
-def _alerts_per_day(alerts: list[Alert]) -> str:
-    fired = [a for a in alerts if a.action == "fire"]
-    if not fired:
-        return "<p>No alerts fired.</p>"
-    days = sorted({a.fired_at.date() for a in fired})
-    first, last = days[0], days[-1]
-    labels = [
-        first.fromordinal(d).isoformat() for d in range(first.toordinal(), last.toordinal() + 1)
-    ]
-    index = {label: i for i, label in enumerate(labels)}
-    series: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(labels))
-    for a in fired:
-        series[a.rule][index[a.fired_at.date().isoformat()]] += 1
-    ordered = {name: series[name] for name in sorted(series)}
-    return bar_chart(labels, ordered, label_every=max(len(labels) // 12, 1))
-
-
-def _tutor_load(alerts: list[Alert], roster: Any) -> str:
-    assigned: Counter[str] = Counter()
-    peak: Counter[str] = Counter()
-    owner: dict[str, str] = {}
-    opened = [a for a in alerts if not a.rule.endswith(".warning")]
-    note = ""
-    if isinstance(roster, TutorList):
-        note = "<p>Plain tutor list: alerts dealt round-robin.</p>"
-        tutors = roster.tutors
-        for i, a in enumerate(x for x in opened if x.action == "fire"):
-            owner[a.alert_id] = tutors[i % len(tutors)]
-            assigned[owner[a.alert_id]] += 1
-    else:
-        from facilitation_rules.routing.assignment import Load, NoTutor, Request, assign
-
-        tutors = [t.tutor_id for t in roster.tutors]
-        open_now: Counter[str] = Counter()
-        recent: Counter[str] = Counter()
-        cursors: Counter[str] = Counter()
-        by_learner: dict[str, str] = {}
-        for a in opened:
-            if a.action == "resolve":
-                tutor = owner.pop(a.alert_id, None)
-                if tutor:
-                    open_now[tutor] -= 1
-                continue
-            loads = {t: Load(open=open_now[t], recent=recent[t]) for t in tutors}
-            learner = f"{a.course_id}|{a.learner_id}"
-            try:
-                decision = assign(
-                    roster,
-                    Request.from_alert(a),
-                    a.fired_at,
-                    loads=loads,
-                    affinity=[by_learner[learner]] if learner in by_learner else [],
-                    cursor=cursors[a.rule],
-                )
-            except NoTutor:
-                continue
-            cursors[a.rule] += 1
-            tutor = owner[a.alert_id] = by_learner[learner] = decision.tutor_id
-            assigned[tutor] += 1
-            recent[tutor] += 1
-            open_now[tutor] += 1
-            peak[tutor] = max(peak[tutor], open_now[tutor])
-    labels = sorted(set(tutors) | set(assigned))
-    chart = bar_chart(labels, {"alerts assigned": [float(assigned[t]) for t in labels]}, height=220)
-    rows = "".join(
-        f"<tr><td>{_e(t)}</td><td>{assigned[t]:,}</td><td>{peak[t]:,}</td></tr>" for t in labels
-    )
-    table = f"<table><tr><th>tutor</th><th>alerts</th><th>most open at once</th></tr>{rows}</table>"
-    return note + chart + table
-
-
-def _reply_times(posts: list[PostState]) -> str:
-    if not posts:
-        return "<p>No learner posts were watched.</p>"
-    counts = [0.0] * (len(REPLY_BUCKETS) + 1)
-    for p in posts:
-        if p.answered_at is None:
-            counts[-1] += 1
-            continue
-        hours = (p.answered_at - p.created) / 3600
-        counts[next(i for i, (limit, _) in enumerate(REPLY_BUCKETS) if hours < limit)] += 1
-    labels = [label for _, label in REPLY_BUCKETS] + ["no reply"]
-    answered = sorted(
-        (p.answered_at - p.created) / 3600 for p in posts if p.answered_at is not None
-    )
-    median = f"{answered[len(answered) // 2]:.1f} h" if answered else "n/a"
-    return (
-        f"<p>{len(posts):,} posts; {len(answered):,} answered; median time to first reply "
-        f"{median}.</p>" + bar_chart(labels, {"posts": counts}, height=220)
-    )
-
-
-def _first_posts(posts: list[PostState], pack: Pack) -> str:
-    first: dict[tuple[str, str], PostState] = {}
-    for p in posts:
-        if p.author_role != "learner":
-            continue
-        key = (p.course_id, p.author_id)
-        if key not in first or (p.created, p.post_id) < (first[key].created, first[key].post_id):
-            first[key] = p
-    if not first:
-        return "<p>No learner posts.</p>"
-    within = late = never = 0
-    for p in first.values():
-        rules = pack.rules_for(p.course_id) or pack.rules
-        cfg = rules.unanswered
-        calendar = rules.calendar if cfg.business_hours else None
-        sla = sla_for(p, cfg)
-        deadline = calendar.add(p.created, sla) if calendar else p.created + sla
-        if p.answered_at is None:
-            never += 1
-        elif p.answered_at <= deadline:
-            within += 1
-        else:
-            late += 1
-    total = within + late + never
-    share = within / total
-    chart = bar_chart(
-        ["first posts"],
-        {"within the SLA": [within], "later": [late], "never": [never]},
-        width=300,
-        height=220,
-    )
-    return (
-        f"<p><b>{share:.0%}</b> of {total:,} learners' first posts got a reply from someone "
-        f"else within the SLA; {late:,} later; {never:,} never.</p>" + chart
-    )
+# Optional behaviour: the course filter hides the other courses' sections and rows; a
+# click on a column heading of a sortable table sorts it (numbers as numbers).
+_SCRIPT = """
+(function () {
+  var filter = document.getElementById('course-filter');
+  if (filter) {
+    filter.addEventListener('change', function () {
+      var chosen = filter.value;
+      document.querySelectorAll('[data-course]').forEach(function (el) {
+        var course = el.getAttribute('data-course');
+        el.hidden = chosen !== 'all' && course !== chosen;
+      });
+    });
+  }
+  function value(cell) {
+    var text = (cell && cell.textContent || '').trim();
+    var n = parseFloat(text.replace(/,/g, ''));
+    return isNaN(n) || !/^[-0-9.,%]+/.test(text) ? text.toLowerCase() : n;
+  }
+  document.querySelectorAll('table.sortable').forEach(function (table) {
+    var body = table.tBodies[0];
+    table.querySelectorAll('thead th').forEach(function (th, column) {
+      th.addEventListener('click', function () {
+        var down = th.getAttribute('aria-sort') === 'ascending';
+        table.querySelectorAll('thead th').forEach(function (o) {
+          o.removeAttribute('aria-sort');
+        });
+        th.setAttribute('aria-sort', down ? 'descending' : 'ascending');
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = value(a.cells[column]), y = value(b.cells[column]);
+          var order = x < y ? -1 : x > y ? 1 : 0;
+          return down ? -order : order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+  });
+})();
+"""

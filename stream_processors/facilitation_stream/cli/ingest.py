@@ -6,8 +6,12 @@ a learner) lands on one partition in order. Event ids are derived from the recor
 ingesting the same file twice sends the same ids and downstream drops the repeats.
 
 Exit status: 0 when every file was read to the end, even if some lines were malformed or of
-unknown types (they are listed on stderr: a bad line is data, not a failure of the run);
-1 when Kafka did not acknowledge every event; 2 for unusable arguments (a missing file).
+unknown types (they are counted by reason and the first ones listed on stderr: a bad line
+is data, not a failure of the run); 1 when Kafka did not acknowledge every event; 2 for
+unusable arguments (a missing file); 3 when a file is cut short or corrupt (a truncated
+.gz: the events before the damage are sent), unless ``--allow-truncated``. Events more than
+``--future-tolerance`` ahead of the clock are reported and never sent: one skewed LMS clock
+would otherwise move the workers' event time years ahead.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ COMPRESSION = ("none", "gzip", "snappy", "lz4", "zstd")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from facilitation_stream.cli.reading import add_reading_options
+
     parser = subparsers.add_parser("ingest", help="bring existing event sources into Kafka")
     sources = parser.add_subparsers(dest="ingest_source", metavar="SOURCE", required=True)
     log = sources.add_parser(
@@ -44,21 +50,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     log.add_argument("files", nargs="+", metavar="FILE", help="tracking log, plain or .gz")
     log.add_argument("--dry-run", action="store_true", help="translate only; send nothing")
     log.add_argument("--json", action="store_true", help="print events as JSON lines on stdout")
-    log.add_argument("--topic", help="default: FACILITATION_EVENTS_TOPIC")
+    log.add_argument("--topic", help="the events topic (default: FACILITATION_EVENTS_TOPIC)")
     log.add_argument(
-        "--format",
-        choices=("auto", "contract", "tracking-log"),
-        default="auto",
-        help="how to read records (default auto: contract events pass through)",
+        "--compression",
+        choices=COMPRESSION,
+        default="none",
+        help="compression of the records sent to Kafka (default none)",
     )
-    log.add_argument("--compression", choices=COMPRESSION, default="none")
     log.add_argument("--quiet", action="store_true", help="no progress bar, summary only")
+    add_reading_options(log)
     log.set_defaults(func=_tracking_log)
     ingest_event_bus.register(sources)
 
 
 def _tracking_log(args: argparse.Namespace) -> int:
     from facilitation_rules.contract.codec import dumps
+    from facilitation_stream.cli.reading import EXIT_UNREADABLE, reading_options, unreadable_exit
     from facilitation_stream.ingest.event_files import ReadStats, read_events
     from facilitation_stream.ingest.progress import with_progress
 
@@ -68,7 +75,7 @@ def _tracking_log(args: argparse.Namespace) -> int:
             print(f"facilitation ingest: no such file: {path}", file=sys.stderr)
         return EXIT_USAGE
     stats = ReadStats()
-    events = read_events(args.files, fmt=args.format, stats=stats)
+    events = read_events(args.files, fmt=args.format, stats=stats, options=reading_options(args))
     if sys.stderr.isatty() and not args.quiet:
         total = sum(os.path.getsize(path) for path in args.files)
         events = with_progress(events, stats, total, sys.stderr)
@@ -80,8 +87,10 @@ def _tracking_log(args: argparse.Namespace) -> int:
         failed = 0
     else:
         failed = _send(events, args, out)
-    _summary(stats, failed, args.dry_run, sys.stderr)
-    return EXIT_DELIVERY if failed else 0
+    _summary(stats, failed, args, sys.stderr)
+    if failed:
+        return EXIT_DELIVERY
+    return EXIT_UNREADABLE if unreadable_exit(stats, args) else 0
 
 
 def _send(events: Iterator[Event], args: argparse.Namespace, out: TextIO | None) -> int:
@@ -119,17 +128,19 @@ def _send(events: Iterator[Event], args: argparse.Namespace, out: TextIO | None)
     return len(failures)
 
 
-def _summary(stats: ReadStats, failed: int, dry_run: bool, err: TextIO) -> None:
-    sent = "translated (dry run)" if dry_run else "sent"
+def _summary(stats: ReadStats, failed: int, args: argparse.Namespace, err: TextIO) -> None:
+    from facilitation_stream.cli.reading import problems_summary, write_problems
+
+    sent = "translated (dry run)" if args.dry_run else "sent"
     err.write(
         f"ingest: {stats.read:,} records read, {stats.events:,} events {sent}, "
         f"{stats.ignored:,} ignored, {sum(stats.unknown.values()):,} of unknown types, "
-        f"{len(stats.malformed):,} malformed"
+        f"{problems_summary(stats)}"
         + (f", {failed:,} not acknowledged by Kafka" if failed else "")
         + "\n"
     )
     if stats.unknown:
-        counts = ", ".join(f"{name} x{n:,}" for name, n in stats.unknown.most_common())
-        err.write(f"unknown event types (skipped): {counts}\n")
-    for bad in stats.malformed:
-        err.write(f"{bad}\n")
+        counts = ", ".join(f"{name} x{n:,}" for name, n in stats.unknown.most_common(20))
+        more = f" (+{len(stats.unknown) - 20} more types)" if len(stats.unknown) > 20 else ""
+        err.write(f"unknown event types (skipped): {counts}{more}\n")
+    write_problems(stats, args, err)

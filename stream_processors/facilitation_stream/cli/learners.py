@@ -1,9 +1,13 @@
 """`facilitation learners EVENTS... --at ISO8601`: one CSV row per enrolled learner.
 
-Columns: course_id, learner_id, enrolled_at, last_active_at, active_days, posts,
-replies_received, reflections, risk_score, risk_reasons. Every enrolled learner appears,
-including those who never did anything; unenrolled learners do not. ``enrolled_at`` is empty
-for learners counted as enrolled because they were active (no enrolment event in the log).
+Columns: course_id, learner_id, username, enrolled_at, last_active_at, active_days, posts,
+replies_received, reflections, risk_score, open_alerts, reasons. Every enrolled learner
+appears, including those who never did anything; unenrolled learners do not.
+``enrolled_at`` is empty for learners counted as enrolled because they were active (no
+enrolment event in the log). ``username`` is the one the log gives (tracking logs carry
+usernames, not full names). ``open_alerts`` lists the rules with an alert open for the
+learner at ``--at``; ``reasons`` is one line of every distinct reason: the drop-out score's
+and those of the open alerts. ``--course`` keeps one course (or a pattern of them).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ EXIT_USAGE = 2
 COLUMNS = (
     "course_id",
     "learner_id",
+    "username",
     "enrolled_at",
     "last_active_at",
     "active_days",
@@ -23,39 +28,56 @@ COLUMNS = (
     "replies_received",
     "reflections",
     "risk_score",
-    "risk_reasons",
+    "open_alerts",
+    "reasons",
 )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from facilitation_stream.cli.reading import add_event_files, add_reading_options
+
     parser = subparsers.add_parser(
-        "learners", help="per-learner engagement and dropout risk at a time, as CSV"
+        "learners",
+        help="per-learner engagement, drop-out risk and open alerts at a time, as CSV",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("events", nargs="+", metavar="EVENTS")
+    add_event_files(parser)
     parser.add_argument(
         "--at",
         required=True,
         metavar="ISO8601",
-        help="the time the figures are computed at (later events are ignored)",
+        help="the time the figures are computed at; later events are ignored (a date alone: "
+        "its midnight UTC)",
     )
     parser.add_argument("--rules", metavar="FILE", help="rule pack (default: the shipped pack)")
-    parser.add_argument("--format", choices=("auto", "contract", "tracking-log"), default="auto")
+    parser.add_argument(
+        "--course",
+        metavar="ID|PATTERN",
+        help="only this course, or the courses a glob matches (course-v1:OrgX+*)",
+    )
+    add_reading_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from facilitation_rules.contract.codec import format_time
-    from facilitation_rules.engine.detectors.emit import utc
-    from facilitation_rules.engine.detectors.learners import enrolled, risk_now
-    from facilitation_rules.state import LearnerState
     from facilitation_stream.backtest.ordered_input import (
         UsageError,
         check_files,
+        course_filter,
         pack_from,
         read_and_replay,
         time_arg,
     )
-    from facilitation_stream.ingest.event_files import ReadStats
+    from facilitation_stream.backtest.outcomes import learner_rows
+    from facilitation_stream.cli.reading import (
+        EXIT_UNREADABLE,
+        problems_summary,
+        reading_options,
+        unreadable_exit,
+        write_problems,
+    )
+    from facilitation_stream.ingest.read_stats import ReadStats
 
     try:
         check_files(args.events)
@@ -66,37 +88,34 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     assert at is not None
     stats = ReadStats()
-    result = read_and_replay(args.events, args.format, stats, pack, at)
-    replayer, now = result.replayer, at.timestamp()
+    result = read_and_replay(
+        args.events, args.format, stats, pack, at, reading_options(args), course_filter(args.course)
+    )
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(COLUMNS)
-    rows = 0
-    for key in sorted(k for k in replayer.states if k[0] == "L"):
-        state: LearnerState = replayer.states[key]
-        rules = replayer.rules_for(state.course_id)
-        if rules is None or not enrolled(state, rules):
-            continue
-        score, reasons = risk_now(state, now, rules, replayer.cohort(state.course_id))
+    rows = learner_rows(result, at.timestamp(), stats.usernames)
+    for row in rows:
         writer.writerow(
             (
-                state.course_id,
-                state.learner_id,
-                format_time(utc(state.enrolled_at)) if state.enrolled_at is not None else "",
-                format_time(utc(state.last_active)) if state.active else "",
-                len(state.days),
-                state.posts,
-                state.replies_received,
-                state.reflections,
-                f"{score:.3f}" if rules.dropout.weights else "",
-                "; ".join(reasons) if rules.dropout.weights else "",
+                row.course_id,
+                row.learner_id,
+                row.username,
+                row.enrolled_at,
+                row.last_active_at,
+                row.active_days,
+                row.posts,
+                row.replies_received,
+                row.reflections,
+                row.risk_score,
+                " ".join(row.open_alerts),
+                "; ".join(row.reasons),
             )
         )
-        rows += 1
+    courses = len({row.course_id for row in rows})
     print(
         f"learners: {stats.read:,} records read, {stats.events:,} events, "
-        f"{len(stats.malformed):,} malformed; {rows:,} enrolled learners",
+        f"{problems_summary(stats)}; {len(rows):,} enrolled learners in {courses:,} course(s)",
         file=sys.stderr,
     )
-    for bad in stats.malformed:
-        print(bad, file=sys.stderr)
-    return 0
+    write_problems(stats, args, sys.stderr)
+    return EXIT_UNREADABLE if unreadable_exit(stats, args) else 0

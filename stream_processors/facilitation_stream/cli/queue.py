@@ -21,7 +21,7 @@ EXIT_REFUSED = 1
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("queue", help="list and act on tutor queues in Redis")
-    parser.add_argument("--redis-url", help="default: FACILITATION_REDIS_URL")
+    parser.add_argument("--redis-url", help="Redis URL (default: FACILITATION_REDIS_URL)")
     actions = parser.add_subparsers(dest="queue_action", metavar="ACTION", required=True)
 
     show = actions.add_parser("list", help="a tutor's open nudges, most urgent first")
@@ -40,9 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("history", "every transition of a nudge, who and when"),
     ):
         act = actions.add_parser(name, help=help_text)
-        act.add_argument("nudge_id")
+        act.add_argument("nudge_id", help="the nudge's id (from `facilitation queue list`)")
         act.add_argument("--tutor", required=name != "history", help="who acts")
-        act.add_argument("--json", action="store_true")
+        act.add_argument("--json", action="store_true", help="print the outcome as JSON")
         if name != "history":
             act.add_argument(
                 "--lead",

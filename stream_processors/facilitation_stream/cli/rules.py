@@ -16,27 +16,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("rules", help="check and print rule packs")
     actions = parser.add_subparsers(dest="rules_action", metavar="ACTION", required=True)
     validate = actions.add_parser("validate", help="check rule packs: FILE:LINE:COL: problem")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="rule pack YAML files")
     validate.set_defaults(func=_validate)
     show = actions.add_parser("show-default", help="print the default rule pack")
     show.set_defaults(func=_show_default)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from facilitation_rules.packs.loader import PackError, parse_pack
+    from facilitation_rules.packs.loader import PackError, parse_pack, read_pack_text
 
     failed = False
     for path in args.files:
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            pack = parse_pack(read_pack_text(path))
         except (OSError, UnicodeDecodeError) as err:
             reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
             print(f"{path}:1:1: cannot read: {reason}")
             failed = True
             continue
-        try:
-            pack = parse_pack(text)
         except PackError as err:
             for problem in err.problems:
                 print(problem.format(path))

@@ -27,8 +27,13 @@ ROWS = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("simulate", help="run the seed course through the engine")
-    parser.add_argument("--engine", choices=("on", "off"), default="on")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--engine",
+        choices=("on", "off"),
+        default="on",
+        help="on: tutors get nudges; off: they find posts only by browsing (default on)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the course (1)")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--compare", action="store_true", help="engine on and off side by side")
     parser.add_argument("--roster", help="roster YAML (default: the 8-tutor example)")

@@ -28,17 +28,17 @@ from typing import Any
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("tutors", help="tutor roster, tokens and the tutor API")
-    parser.add_argument("--redis-url", help="default: FACILITATION_REDIS_URL")
+    parser.add_argument("--redis-url", help="Redis URL (default: FACILITATION_REDIS_URL)")
     parser.add_argument("--roster", help="roster YAML file or folder (FACILITATION_ROSTER_PATH)")
     actions = parser.add_subparsers(dest="tutors_action", metavar="ACTION", required=True)
 
     check = actions.add_parser("check", help="validate a roster file")
-    check.add_argument("path")
-    check.add_argument("--json", action="store_true")
+    check.add_argument("path", help="the roster YAML file")
+    check.add_argument("--json", action="store_true", help="print the tutors as JSON")
     check.set_defaults(func=_check)
 
     token = actions.add_parser("token", help="issue an access token for a roster tutor")
-    token.add_argument("--tutor", required=True)
+    token.add_argument("--tutor", required=True, help="the tutor's id in the roster")
     token.add_argument("--lead", action="store_true", help="the token sees the whole team")
     token.add_argument(
         "--days", type=float, help="lifetime in days (default: FACILITATION_TUTOR_TOKEN_DAYS)"
@@ -46,15 +46,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     token.set_defaults(func=_token)
 
     tokens = actions.add_parser("tokens", help="list issued tokens (never their secrets)")
-    tokens.add_argument("--json", action="store_true")
+    tokens.add_argument("--json", action="store_true", help="print the tokens as JSON")
     tokens.set_defaults(func=_tokens)
 
     revoke = actions.add_parser("revoke", help="revoke every token of a tutor")
-    revoke.add_argument("--tutor", required=True)
+    revoke.add_argument("--tutor", required=True, help="the tutor's id in the roster")
     revoke.set_defaults(func=_revoke)
 
     away = actions.add_parser("away", help="mark a tutor away (their nudges move on)")
-    away.add_argument("--tutor", required=True)
+    away.add_argument("--tutor", required=True, help="the tutor's id in the roster")
     away.add_argument("--back", action="store_true", help="the tutor is back")
     away.set_defaults(func=_away)
 
@@ -62,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tick.set_defaults(func=_tick)
 
     serve = actions.add_parser("serve", help="serve the tutor API and page")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8077)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8077, help="port to listen on (8077)")
     serve.add_argument(
         "--tick-seconds", type=float, default=60.0, help="run the timed work this often (0: never)"
     )

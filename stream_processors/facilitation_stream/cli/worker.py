@@ -22,7 +22,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--engine", default=DEFAULT_ENGINE, help="engine factory module:callable (advanced)"
     )
-    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning"])
+    parser.add_argument(
+        "--loglevel",
+        default="info",
+        choices=["debug", "info", "warning"],
+        help="how much the worker logs (default info)",
+    )
     parser.set_defaults(func=run)
 
 

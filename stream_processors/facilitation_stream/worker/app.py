@@ -263,6 +263,7 @@ def build_app(
 
     @app.timer(2.0)
     async def reload_rules() -> None:
+        engine.export_counts()  # e.g. when: filters that failed to evaluate
         path = settings.rules_path
         if not path or not os.path.exists(path):
             return
@@ -274,9 +275,9 @@ def build_app(
             return
         worker.rules_mtime = mtime
         try:
-            engine.reload(path)
+            engine.reload(path)  # read within the loader's bounds (size, aliases, depth)
             log.info("rule pack reloaded from %s", path)
-        except ValueError as err:
+        except (OSError, ValueError) as err:  # invalid, unreadable, or gone meanwhile
             log.error("rule pack %s rejected, keeping the previous one:\n%s", path, err)
 
     register_views(app, worker, metrics, settings.stall_s)

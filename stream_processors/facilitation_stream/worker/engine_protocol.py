@@ -54,6 +54,9 @@ class SubjectEngine(Protocol):
     def restore(self, key: str, state: Any) -> None:
         """A state recovered from the changelog after a (re)start or a rebalance."""
 
+    def export_counts(self) -> None:
+        """Put what the engine counted since the last call into metrics (from a timer)."""
+
 
 def load_engine(spec: str, rules_path: str | None) -> SubjectEngine:
     """Build the engine named ``module:factory``; the factory gets the rule-pack path."""

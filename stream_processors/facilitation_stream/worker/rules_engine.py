@@ -19,6 +19,7 @@ from facilitation_rules.engine import dispatch as engine
 from facilitation_rules.engine.detectors.posts import RULE as UNANSWERED
 from facilitation_rules.engine.outputs import Update
 from facilitation_rules.engine.subjects import POST_REPLY, REFLECTION_COMMENTED, THREAD_REPLY
+from facilitation_rules.packs.conditions import Condition
 from facilitation_rules.packs.config import CourseRules
 from facilitation_rules.packs.loader import Pack, load_pack
 from facilitation_rules.state import INF, CourseState, PostState
@@ -38,6 +39,8 @@ class RulesEngine:
         self._metrics = metrics or get_metrics()
         self._cohorts: dict[str, CourseState] = {}
         self._lock = threading.Lock()
+        #: each when: filter's failed evaluations already counted in the metric
+        self._counted: dict[Condition, int] = {}
 
     # -- engine.Context ------------------------------------------------------------------
     def rules_for(self, course_id: str) -> CourseRules | None:
@@ -97,9 +100,23 @@ class RulesEngine:
             self._cohorts[state.course_id] = state
 
     def reload(self, source: str) -> None:
-        pack = load_pack(source)  # PackError (a ValueError) lists every problem
+        """Swap in the pack at ``source``, read within the loader's bounds; the previous pack
+        stays when it is invalid (PackError, a ValueError, lists every problem)."""
+        pack = load_pack(source)
+        self.export_counts()  # the old pack's last failures
         with self._lock:
             self._pack = pack
+            self._counted = {}
+
+    def export_counts(self) -> None:
+        """Add the when: filters' failed evaluations since the last call to their metric
+        (the filters count them where they run; the worker calls this from a timer)."""
+        for condition in self._pack.conditions():
+            new = condition.errors - self._counted.get(condition, 0)
+            if new:
+                rule = condition.label.split(".")[1] if "." in condition.label else "when"
+                self._metrics.condition_errors.labels(rule=rule).inc(new)
+                self._counted[condition] = condition.errors
 
     def _step(self, state: Any, outputs: Any, derived: list[tuple[str, Any]]) -> Step:
         alerts: list[Alert] = []
